@@ -1,0 +1,209 @@
+// Package config reads carematch's configuration from environment variables.
+//
+// Every variable the binary reads is declared once in the vars table below:
+// its name, meaning, default and whether it is a secret. Parse turns the
+// environment into a typed Config, and a missing or malformed value stops the
+// program with a message that names the variable and what is expected.
+// Staging and production differ only in these values; no code path depends on
+// an "environment name".
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one carematch process.
+type Config struct {
+	DatabaseURL       string
+	HTTPAddr          string
+	MetricsAddr       string
+	PublicURL         string
+	AutoMigrate       bool
+	DBMaxConns        int32
+	LogLevel          string
+	LogFormat         string
+	DrainDelay        time.Duration
+	ShutdownTimeout   time.Duration
+	ReconcileInterval time.Duration
+	MaxBodyBytes      int64
+}
+
+// Var describes one environment variable.
+type Var struct {
+	Name     string
+	Meaning  string
+	Default  string // "" with Required=false means empty is allowed
+	Required bool
+	Secret   bool
+	set      func(c *Config, v string) error
+}
+
+var vars = []Var{
+	{Name: "DATABASE_URL", Meaning: "PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=…)", Required: true, Secret: true,
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				return errors.New("a postgres:// URL")
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
+	{Name: "CAREMATCH_HTTP_ADDR", Meaning: "address the public web server listens on", Default: ":8080",
+		set: func(c *Config, v string) error { c.HTTPAddr = v; return addr(v) }},
+	{Name: "CAREMATCH_METRICS_ADDR", Meaning: "internal address for metrics (not routed through the load balancer)", Default: "127.0.0.1:9090",
+		set: func(c *Config, v string) error { c.MetricsAddr = v; return addr(v) }},
+	{Name: "CAREMATCH_PUBLIC_URL", Meaning: "public base URL used in links and e-mails", Default: "http://localhost:8080",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("an absolute http(s) URL such as https://carematch.example.jp")
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{Name: "CAREMATCH_AUTO_MIGRATE", Meaning: "apply pending migrations when serve starts (local runs only)", Default: "false",
+		set: func(c *Config, v string) (err error) { c.AutoMigrate, err = boolean(v); return }},
+	{Name: "CAREMATCH_DB_MAX_CONNS", Meaning: "maximum PostgreSQL connections per process", Default: "10",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 500 {
+				return errors.New("an integer between 1 and 500")
+			}
+			c.DBMaxConns = int32(n)
+			return nil
+		}},
+	{Name: "CAREMATCH_LOG_LEVEL", Meaning: "debug, info, warn or error", Default: "info",
+		set: func(c *Config, v string) error { c.LogLevel = v; return oneOf(v, "debug", "info", "warn", "error") }},
+	{Name: "CAREMATCH_LOG_FORMAT", Meaning: "json, text, or auto (text on a terminal, JSON otherwise)", Default: "auto",
+		set: func(c *Config, v string) error { c.LogFormat = v; return oneOf(v, "auto", "json", "text") }},
+	{Name: "CAREMATCH_DRAIN_DELAY", Meaning: "after SIGTERM, how long /readyz answers 503 before the listener closes", Default: "5s",
+		set: func(c *Config, v string) (err error) { c.DrainDelay, err = duration(v, 0, time.Minute); return }},
+	{Name: "CAREMATCH_SHUTDOWN_TIMEOUT", Meaning: "after the drain delay, how long in-flight requests may take before exit", Default: "15s",
+		set: func(c *Config, v string) (err error) {
+			c.ShutdownTimeout, err = duration(v, time.Second, 5*time.Minute)
+			return
+		}},
+	{Name: "CAREMATCH_RECONCILE_INTERVAL", Meaning: "how often the in-memory facility index is reconciled with the database", Default: "60s",
+		set: func(c *Config, v string) (err error) {
+			c.ReconcileInterval, err = duration(v, time.Second, time.Hour)
+			return
+		}},
+	{Name: "CAREMATCH_MAX_BODY_BYTES", Meaning: "largest request body accepted, in bytes", Default: "1048576",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return errors.New("an integer of at least 1024")
+			}
+			c.MaxBodyBytes = n
+			return nil
+		}},
+}
+
+// Vars lists every variable the binary reads, sorted by name.
+func Vars() []Var {
+	out := append([]Var(nil), vars...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Parse builds a Config from getenv (os.Getenv in production). All problems
+// are reported together, one line per variable.
+func Parse(getenv func(string) string) (Config, error) {
+	var c Config
+	var problems []string
+	for _, v := range vars {
+		val := strings.TrimSpace(getenv(v.Name))
+		if val == "" {
+			if v.Required {
+				problems = append(problems, fmt.Sprintf("%s is required: %s", v.Name, v.Meaning))
+				continue
+			}
+			val = v.Default
+		}
+		if err := v.set(&c, val); err != nil {
+			shown := val
+			if v.Secret {
+				shown = "(secret)"
+			}
+			problems = append(problems, fmt.Sprintf("%s=%q is invalid: expected %s", v.Name, shown, err))
+		}
+	}
+	if len(problems) > 0 {
+		return Config{}, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// Effective returns name=value lines for printing, secrets masked.
+func Effective(getenv func(string) string) []string {
+	var out []string
+	for _, v := range Vars() {
+		val := getenv(v.Name)
+		src := ""
+		if val == "" {
+			val, src = v.Default, " (default)"
+		}
+		if v.Secret && val != "" {
+			val = mask(v.Name, val)
+		}
+		out = append(out, v.Name+"="+val+src)
+	}
+	return out
+}
+
+// mask hides a secret; for URLs it keeps the host so operators can tell
+// which database a process points at.
+func mask(name, val string) string {
+	if u, err := url.Parse(val); err == nil && u.Host != "" {
+		if u.User != nil {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		u.RawQuery = ""
+		return u.Redacted()
+	}
+	return "xxxxx"
+}
+
+func addr(v string) error {
+	i := strings.LastIndex(v, ":")
+	if i < 0 {
+		return errors.New("host:port, e.g. :8080")
+	}
+	if p, err := strconv.Atoi(v[i+1:]); err != nil || p < 0 || p > 65535 {
+		return errors.New("host:port with a port from 0 to 65535")
+	}
+	return nil
+}
+
+func boolean(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("true or false")
+}
+
+func duration(v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("a duration between %s and %s, such as 5s", lo, hi)
+	}
+	return d, nil
+}
+
+func oneOf(v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return errors.New("one of " + strings.Join(allowed, ", "))
+}
