@@ -207,3 +207,17 @@ func oneOf(v string, allowed ...string) error {
 	}
 	return errors.New("one of " + strings.Join(allowed, ", "))
 }
+
+// Value returns one variable's value, or its default when unset, without
+// validating the rest (for commands such as healthcheck that need one value).
+func Value(getenv func(string) string, name string) string {
+	if v := strings.TrimSpace(getenv(name)); v != "" {
+		return v
+	}
+	for _, v := range vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	return ""
+}

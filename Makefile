@@ -1,0 +1,24 @@
+# The two commands: `make run` and `make test`. See README.md.
+.PHONY: run test build lint bench load infra-check clean
+
+run:
+	@scripts/run
+
+test:
+	@scripts/test
+
+build:
+	go build -trimpath -ldflags "-X carematch/app.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/carematch ./cmd/carematch
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+infra-check:
+	@bash deploy/check.sh
+
+clean:
+	-scripts/pgcluster stop .data/pg
+	-scripts/pgcluster stop .data/pgtest
+	rm -rf bin .data

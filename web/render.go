@@ -1,0 +1,119 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pages holds one parsed template set per page: the layout plus the page.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func parsePages(a *assets) (*pages, error) {
+	funcs := template.FuncMap{
+		"asset": a.url,
+		"year":  func() int { return time.Now().Year() },
+	}
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", n, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// page is what every page template receives.
+type page struct {
+	Title     string
+	RequestID string
+	Data      any
+}
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 page instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		s.serverError(w, r, fmt.Errorf("web: no page template %q", name))
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", page{Title: title, RequestID: RequestID(r.Context()), Data: data}); err != nil {
+		s.serverError(w, r, fmt.Errorf("web: render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// serverError logs err (never shown to users) and renders the 500 page.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("internal error", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err.Error())
+	s.renderError(w, r, http.StatusInternalServerError)
+}
+
+var errorText = map[int]struct{ title, body string }{
+	http.StatusBadRequest:            {"入力内容を確認してください", "送信された内容を読み取れませんでした。お手数ですが、前のページに戻ってもう一度お試しください。"},
+	http.StatusNotFound:              {"ページが見つかりません", "お探しのページは移動または削除された可能性があります。トップページから探し直してください。"},
+	http.StatusMethodNotAllowed:      {"この操作はできません", "このページでは、その操作を受け付けていません。トップページからやり直してください。"},
+	http.StatusRequestEntityTooLarge: {"送信内容が大きすぎます", "送信された内容が大きすぎるため受け付けられませんでした。内容を減らしてもう一度お試しください。"},
+	http.StatusTooManyRequests:       {"しばらくしてからお試しください", "短い時間に多くの操作がありました。少し時間をおいてからもう一度お試しください。"},
+	http.StatusServiceUnavailable:    {"ただいま一時的にご利用いただけません", "システムが一時的に混み合っているか、メンテナンス中です。少し時間をおいてからもう一度お試しください。"},
+	http.StatusInternalServerError:   {"エラーが発生しました", "申し訳ありません。システムでエラーが発生しました。少し時間をおいてからもう一度お試しください。"},
+}
+
+// renderError renders the friendly Japanese error page with the request id
+// (so a family on the phone can read it to us). If the error page itself
+// fails, a plain text fallback is sent.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	txt, ok := errorText[status]
+	if !ok {
+		txt = errorText[http.StatusInternalServerError]
+	}
+	var buf bytes.Buffer
+	t := s.pages.byName["error"]
+	data := struct {
+		Status        int
+		Heading, Body string
+	}{status, txt.title, txt.body}
+	if t == nil || t.ExecuteTemplate(&buf, "layout", page{Title: txt.title, RequestID: RequestID(r.Context()), Data: data}) != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "%s\nお問い合わせ番号: %s\n", txt.title, RequestID(r.Context()))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound)
+}

@@ -1,0 +1,105 @@
+// Package web is carematch's HTTP layer: routes, handlers (one file per page
+// or action), middleware, templates and static assets embedded in the binary.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"carematch/metrics"
+)
+
+// ReadyCheck is one condition of readiness (database reachable, an
+// in-memory index loaded, …). It returns nil when ready.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server holds the dependencies of every handler.
+type Server struct {
+	log          *slog.Logger
+	metrics      *metrics.Registry
+	ready        []ReadyCheck
+	maxBodyBytes int64
+	now          func() time.Time
+	pages        *pages
+	assets       *assets
+	draining     atomic.Bool
+	routes       []route
+}
+
+// Options configures a Server.
+type Options struct {
+	Log          *slog.Logger
+	Metrics      *metrics.Registry
+	Ready        []ReadyCheck
+	MaxBodyBytes int64
+	Now          func() time.Time
+}
+
+// New builds a server, parsing templates and hashing assets once.
+func New(o Options) (*Server, error) {
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	p, err := parsePages(a)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	s := &Server{
+		log: o.Log, metrics: o.Metrics, ready: o.Ready, maxBodyBytes: o.MaxBodyBytes,
+		now: o.Now, pages: p, assets: a,
+	}
+	s.routes = s.routeTable()
+	return s, nil
+}
+
+// Drain marks the server as shutting down: /readyz answers 503 from now on
+// so the load balancer stops sending new requests.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// route is one entry of the route table. Every route is listed here, so
+// tests (and later the authorisation matrix) can walk all of them.
+type route struct {
+	Pattern string // Go 1.22 ServeMux pattern, with method
+	Handler http.HandlerFunc
+}
+
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET /healthz", s.healthz},
+		{"GET /readyz", s.readyz},
+		{"GET /static/", s.static},
+		{"GET /{$}", s.top},
+		{"/", s.notFound},
+	}
+}
+
+// Patterns lists the route patterns.
+func (s *Server) Patterns() []string {
+	out := make([]string, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = r.Pattern
+	}
+	return out
+}
+
+// Handler returns the public HTTP handler with all middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range s.routes {
+		mux.HandleFunc(r.Pattern, r.Handler)
+	}
+	return s.middleware(mux)
+}
