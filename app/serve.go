@@ -89,9 +89,10 @@ func poolGauges(db *postgres.DB) func() map[string]float64 {
 
 // serveHTTP runs the public and the metrics listeners until ctx is done
 // (SIGTERM), then shuts down for a rolling deploy: /readyz turns 503 at
-// once, requests keep being served for the drain delay while the load
-// balancer deregisters the task, then the listener closes and in-flight
-// requests get up to the shutdown timeout to finish.
+// once, requests keep being served (kept-alive connections stay open, since
+// the load balancer may still use them) for the drain delay while the load
+// balancer deregisters the task; then the listener and idle connections
+// close and in-flight requests get up to the shutdown timeout to finish.
 func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, srv *web.Server, reg *metrics.Registry) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -126,7 +127,6 @@ func serveHTTP(ctx context.Context, cfg config.Config, log *slog.Logger, srv *we
 	}
 	log.Info("shutting down: draining", "drain_delay", cfg.DrainDelay.String())
 	srv.Drain()
-	public.SetKeepAlivesEnabled(false)
 	select {
 	case <-time.After(cfg.DrainDelay):
 	case err := <-errc:
