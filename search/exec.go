@@ -73,7 +73,7 @@ func (x *Index) Search(q Query) Result {
 		cosC = cosDeg(q.Lat)
 	}
 	if radius {
-		minLat, maxLat, minLng, maxLng = bbox(q.Lat, q.Lng, q.RadiusM)
+		minLat, maxLat, minLng, maxLng = BBox(q.Lat, q.Lng, q.RadiusM)
 		lo, _ := slices.BinarySearch(s.latKeys, minLat)
 		hi, _ := slices.BinarySearch(s.latKeys, maxLat)
 		for hi < len(s.latKeys) && s.latKeys[hi] == maxLat {

@@ -198,10 +198,10 @@ func distanceM(lat1, lng1, cos1, lat2, lng2, cos2 float64) int32 {
 // cosDeg is the cosine of an angle in degrees.
 func cosDeg(d float64) float64 { return math.Cos(d * rad) }
 
-// bbox is a box certain to contain every point within radiusM of the
+// BBox is a box certain to contain every point within radiusM of the
 // centre; both engines use it only to narrow candidates before the exact
 // distance test.
-func bbox(lat, lng float64, radiusM int) (minLat, maxLat, minLng, maxLng float64) {
+func BBox(lat, lng float64, radiusM int) (minLat, maxLat, minLng, maxLng float64) {
 	dLat := float64(radiusM)/earthRadiusM/rad*1.01 + 1e-6
 	far := math.Min(89, math.Abs(lat)+dLat)
 	dLng := dLat / math.Cos(far*rad)
