@@ -184,10 +184,10 @@ func (f *Follower) Run(ctx context.Context) error {
 			wait := min(quiet, maxDelay-time.Since(first))
 			if flush == nil {
 				flush = time.NewTimer(wait)
-				flushC = flush.C
 			} else {
 				flush.Reset(wait)
 			}
+			flushC = flush.C
 			continue
 		case <-flushC:
 		case <-resync:
