@@ -19,10 +19,13 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-func parsePages(a *assets) (*pages, error) {
+func parsePages(a *assets, extra template.FuncMap) (*pages, error) {
 	funcs := template.FuncMap{
 		"asset": a.url,
 		"year":  func() int { return time.Now().Year() },
+	}
+	for k, f := range extra {
+		funcs[k] = f
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
@@ -51,19 +54,25 @@ func parsePages(a *assets) (*pages, error) {
 type page struct {
 	Title     string
 	RequestID string
+	Canonical string // path+query of the canonical URL, "" for none
 	Data      any
 }
 
 // render executes a page into a buffer first, so a template error becomes a
 // clean 500 page instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	s.renderPage(w, r, status, name, title, "", data)
+}
+
+// renderPage is render with a canonical URL for the page.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, canonical string, data any) {
 	t, ok := s.pages.byName[name]
 	if !ok {
 		s.serverError(w, r, fmt.Errorf("web: no page template %q", name))
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", page{Title: title, RequestID: RequestID(r.Context()), Data: data}); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", page{Title: title, RequestID: RequestID(r.Context()), Canonical: canonical, Data: data}); err != nil {
 		s.serverError(w, r, fmt.Errorf("web: render %s: %w", name, err))
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carematch/metrics"
+	"carematch/search"
 )
 
 // ReadyCheck is one condition of readiness (database reachable, an
@@ -28,6 +29,7 @@ type Server struct {
 	now          func() time.Time
 	pages        *pages
 	assets       *assets
+	index        *search.Index
 	draining     atomic.Bool
 	routes       []route
 }
@@ -39,15 +41,14 @@ type Options struct {
 	Ready        []ReadyCheck
 	MaxBodyBytes int64
 	Now          func() time.Time
+	// Index is the in-memory facility index that public search and facility
+	// pages read (so they keep working when the database does not answer).
+	Index *search.Index
 }
 
 // New builds a server, parsing templates and hashing assets once.
 func New(o Options) (*Server, error) {
 	a, err := loadAssets()
-	if err != nil {
-		return nil, err
-	}
-	p, err := parsePages(a)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,13 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		log: o.Log, metrics: o.Metrics, ready: o.Ready, maxBodyBytes: o.MaxBodyBytes,
-		now: o.Now, pages: p, assets: a,
+		now: o.Now, assets: a, index: o.Index,
+	}
+	if s.index == nil {
+		s.index = search.NewIndex()
+	}
+	if s.pages, err = parsePages(a, s.formatFuncs()); err != nil {
+		return nil, err
 	}
 	s.routes = s.routeTable()
 	return s, nil
@@ -82,6 +89,13 @@ func (s *Server) routeTable() []route {
 		{"GET /readyz", s.readyz},
 		{"GET /static/", s.static},
 		{"GET /{$}", s.top},
+		{"GET /search", s.search},
+		{"GET /search/{pref}", s.search},
+		{"GET /search/{pref}/{muni}", s.search},
+		{"GET /facilities/{id}", s.facilityPage},
+		{"GET /api/v1/search", s.apiSearch},
+		{"GET /api/v1/facilities/{id}", s.apiFacility},
+		{"/api/", s.apiNotFound},
 		{"/", s.notFound},
 	}
 }
