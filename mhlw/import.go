@@ -79,12 +79,12 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		}
 		p("  %s (サービスコード %s): %d 行 → %d 施設, 却下 %d 行\n", f.Name, code, f.Rows, f.Facilities, f.Rejected)
 	}
-	p("読み込んだ行   %6d\n", r.Read)
-	p("  新規         %6d\n", r.Inserted)
-	p("  更新         %6d\n", r.Updated)
-	p("  変更なし     %6d\n", r.Unchanged)
-	p("  同一事業所の行をまとめた %d\n", r.Merged)
-	p("  却下         %6d\n", len(r.Rejected))
+	p("読み込んだ行: %d\n", r.Read)
+	p("  新規: %d\n", r.Inserted)
+	p("  更新: %d\n", r.Updated)
+	p("  変更なし: %d\n", r.Unchanged)
+	p("  同じ施設の行としてまとめた: %d\n", r.Merged)
+	p("  却下: %d\n", len(r.Rejected))
 	if !r.Changed() {
 		p("データベースは最新でした: 何も変更していません。\n")
 	}
@@ -143,12 +143,26 @@ func Import(ctx context.Context, store Store, paths ...string) (Report, error) {
 	return ImportParsed(ctx, store, files...)
 }
 
+// sameFacilityType says whether two service files describe one facility,
+// and as which type: a 特定施設 listed both as 有料老人ホーム (331) and as
+// サービス付き高齢者向け住宅 (334) is the サ高住.
+func sameFacilityType(a, b facility.Type) (facility.Type, bool) {
+	switch {
+	case a == b:
+		return a, true
+	case a == facility.KaigoYuryo && b == facility.Sakoju, a == facility.Sakoju && b == facility.KaigoYuryo:
+		return facility.Sakoju, true
+	}
+	return "", false
+}
+
 // ImportParsed imports files already parsed (see Import).
 func ImportParsed(ctx context.Context, store Store, files ...*File) (Report, error) {
 	start := time.Now()
 	var rep Report
 	var fs []facility.Facility
-	seen := map[string]Issue{} // 事業所番号 → where it was first read
+	seen := map[string]int{} // 事業所番号 → index in fs
+	where := map[string]Issue{}
 	for _, f := range files {
 		rep.Read += f.Rows
 		rep.Merged += f.Merged
@@ -156,15 +170,36 @@ func ImportParsed(ctx context.Context, store Store, files ...*File) (Report, err
 		rep.Rejected = append(rep.Rejected, f.Rejected...)
 		sum := FileSummary{Name: f.Name, ServiceCode: f.ServiceCode, Rows: f.Rows, Rejected: len(f.Rejected)}
 		for _, r := range f.Records {
-			if first, dup := seen[r.Facility.OfficeNumber]; dup {
-				rep.Rejected = append(rep.Rejected, Issue{File: f.Name, Line: r.Lines[0], OfficeNumber: r.Facility.OfficeNumber,
-					Reason: fmt.Sprintf("同じ事業所番号を %s:%d で読み込み済みです", first.File, first.Line)})
+			office := r.Facility.OfficeNumber
+			i, dup := seen[office]
+			if !dup {
+				seen[office] = len(fs)
+				where[office] = Issue{File: f.Name, Line: r.Lines[0]}
+				fs = append(fs, r.Facility)
+				sum.Facilities++
+				continue
+			}
+			first := where[office]
+			t, ok := sameFacilityType(fs[i].Type, r.Facility.Type)
+			if !ok {
+				// One 事業所番号 for two different facilities (a 特養 and a
+				// サ高住 in one building, say): the catalog keys on the
+				// number, so only the first can be kept.
+				rep.Rejected = append(rep.Rejected, Issue{File: f.Name, Line: r.Lines[0], OfficeNumber: office,
+					Reason: fmt.Sprintf("同じ事業所番号の別の施設 (%s) を %s:%d で読み込み済みです", fs[i].Type.Label(), first.File, first.Line)})
+				rep.Merged += len(r.Lines) - 1
 				sum.Rejected++
 				continue
 			}
-			seen[r.Facility.OfficeNumber] = Issue{File: f.Name, Line: r.Lines[0]}
-			fs = append(fs, r.Facility)
-			sum.Facilities++
+			// The same facility listed in two service files (331 and 334:
+			// a サ高住 that is also a 有料老人ホーム): one facility.
+			fs[i].Type = t
+			if fs[i].Capacity == 0 {
+				fs[i].Capacity = r.Facility.Capacity
+			}
+			rep.Merged += len(r.Lines)
+			rep.Notes = append(rep.Notes, Issue{File: f.Name, Line: r.Lines[0], OfficeNumber: office,
+				Reason: fmt.Sprintf("%s:%d と同じ施設としてまとめました (種類: %s)", first.File, first.Line, t.Label())})
 		}
 		rep.Files = append(rep.Files, sum)
 	}
