@@ -170,3 +170,64 @@ func TestSearchEnginesAgree(t *testing.T) {
 	}
 	t.Fatalf("facility %d not found in its municipality", facs[0].ID)
 }
+
+// The catalog store is what the follower reads.
+var _ search.Store = (*postgres.DB)(nil)
+
+// TestFollowerSeesStoreChanges runs the follower on the real store and
+// change notifications: a vacancy confirmed through the store reaches the
+// in-memory index within the 2 seconds the issue allows, and a facility
+// deleted from the database leaves it.
+func TestFollowerSeesStoreChanges(t *testing.T) {
+	url := postgres.TestDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := postgres.Open(ctx, url, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	facs := searchFacilities(300, 3)
+	for i := range facs {
+		facs[i].Vacancies = nil
+	}
+	if err := db.InsertFacilities(ctx, facs); err != nil {
+		t.Fatal(err)
+	}
+	x := search.NewIndex()
+	f := &search.Follower{Index: x, Store: db, Changes: postgres.FacilityChanges{URL: url}, Reconcile: time.Hour}
+	done := make(chan error)
+	go func() { done <- f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wait := func(what string, ok func() bool) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for !ok() {
+			if time.Since(start) > 2*time.Second {
+				t.Fatalf("not within 2s: %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return time.Since(start)
+	}
+	wait("loaded and listening", func() bool { return x.Ready() && f.Status().Listening })
+	if x.Len() != len(facs) {
+		t.Fatalf("index has %d facilities, want %d", x.Len(), len(facs))
+	}
+	q := search.Query{Muni: facs[0].MuniCode, VacancyOnly: true}
+	if r := x.Search(q); r.Total != 0 {
+		t.Fatalf("vacancies before any: %d", r.Total)
+	}
+	start := time.Now()
+	if err := db.UpdateVacancies(ctx, facs[0].ID, []facility.Vacancy{{RoomType: "個室", Available: 2, ConfirmedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	took := wait("vacancy visible in search", func() bool {
+		r := x.Search(q)
+		return r.Total == 1 && r.Hits[0].Facility.ID == facs[0].ID
+	})
+	t.Logf("vacancy update to search result: %v (after the commit: %v)", time.Since(start), took)
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM facilities WHERE id = $1`, facs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	wait("deleted facility gone", func() bool { _, ok := x.Facility(facs[1].ID); return !ok })
+}
