@@ -38,6 +38,7 @@ func commands() []command {
 		{"serve", "start the web server (refuses an out-of-date schema)", runServe},
 		{"migrate", "migrate up | migrate status: apply or list the embedded SQL migrations", runMigrate},
 		{"job", "job list | job run NAME | job schedule --json: the scheduled jobs", runJob},
+		{"import", "import mhlw FILE…: MHLW open-data CSVs into the facility catalog (upsert by 事業所番号)", runImport},
 		{"healthcheck", "exit 0 when the local server answers ready (container HEALTHCHECK)", runHealthcheck},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"version", "print the version", runVersion},

@@ -1,0 +1,4 @@
+variable "name" {
+  description = "Name prefix, e.g. carematch-staging."
+  type        = string
+}

@@ -1,0 +1,4 @@
+output "security_group_id" {
+  description = "Metabase's security group."
+  value       = aws_security_group.this.id
+}
