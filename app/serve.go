@@ -13,6 +13,7 @@ import (
 	"carematch/config"
 	"carematch/metrics"
 	"carematch/postgres"
+	"carematch/search"
 	"carematch/web"
 )
 
@@ -35,12 +36,40 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	reg := metrics.New()
 	reg.AddGauges(poolGauges(db))
+
+	// The facility index: loaded from PostgreSQL, then kept fresh by change
+	// notifications and a periodic reconcile. It serves public search and
+	// facility pages even while the database does not answer.
+	index := search.NewIndex()
+	follower := &search.Follower{
+		Index: index, Store: db, Changes: postgres.FacilityChanges{URL: cfg.DatabaseURL},
+		Log: log, Reconcile: cfg.ReconcileInterval,
+	}
+	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFollowing()
+	go follower.Run(followCtx)
+	reg.AddGauges(func() map[string]float64 {
+		st := follower.Status()
+		return map[string]float64{
+			"search.facilities":         float64(index.Len()),
+			"search.listening":          boolGauge(st.Listening),
+			"search.seconds_since_sync": time.Since(st.LastSync).Seconds(),
+		}
+	})
+
 	srv, err := web.New(web.Options{
 		Log:          log,
 		Metrics:      reg,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Index:        index,
 		Ready: []web.ReadyCheck{
 			{Name: "database", Check: func(ctx context.Context) error { return db.Ping(ctx, time.Second) }},
+			{Name: "search_index", Check: func(context.Context) error {
+				if !index.Ready() {
+					return errors.New("search index not loaded")
+				}
+				return nil
+			}},
 		},
 	})
 	if err != nil {
@@ -69,6 +98,13 @@ func checkSchema(ctx context.Context, log *slog.Logger, db *postgres.DB, auto bo
 	}
 	log.Info("applied migrations", "versions", done)
 	return nil
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func poolGauges(db *postgres.DB) func() map[string]float64 {
