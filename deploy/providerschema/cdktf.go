@@ -79,6 +79,17 @@ func FromCDKTF(libDir string) (*ProviderSchema, error) {
 	return ps, nil
 }
 
+func markOptionalComputed(b *Block) {
+	for _, a := range b.Attributes {
+		if a.Optional {
+			a.Computed = true
+		}
+	}
+	for _, nb := range b.BlockTypes {
+		markOptionalComputed(nb.Block)
+	}
+}
+
 func undynamicSets(b *Block, inSet bool) {
 	for _, a := range b.Attributes {
 		if inSet || strings.Contains(string(a.Type), `["set"`) {
@@ -150,12 +161,12 @@ func parseModule(js, dts string) (*module, error) {
 	if m.kind == "TerraformProvider" {
 		delete(m.block.Attributes, "alias") // a meta-argument, not part of the schema
 	}
-	if a := m.block.Attributes["id"]; a != nil && !a.Required {
-		a.Optional, a.Computed = true, true
-	}
-	if a := m.block.Attributes["tags_all"]; a != nil {
-		a.Computed = true
-	}
+	// cdktf does not say which optional arguments are also computed (the
+	// provider fills them in when unset: region, id, tags_all and most
+	// SDKv2 arguments). Treating every optional argument as optional+computed
+	// changes nothing for validation and lets mock_provider fill in values a
+	// configuration reads back, as the real provider would.
+	markOptionalComputed(m.block)
 	return m, nil
 }
 

@@ -30,6 +30,28 @@ locals {
   metrics_port     = tonumber(regex(":(\\d+)$", local.app_values["CAREMATCH_METRICS_ADDR"])[0])
   drain_seconds    = tonumber(regex("^(\\d+)s$", local.app_values["CAREMATCH_DRAIN_DELAY"])[0])
   shutdown_seconds = tonumber(regex("^(\\d+)s$", local.app_values["CAREMATCH_SHUTDOWN_TIMEOUT"])[0])
+
+  plain_names = [for v in local.config_vars : v.name if !v.secret]
+  unknown_env = setsubtract(keys(var.app_environment), local.plain_names)
+  missing_env = [for v in local.config_vars : v.name if !v.secret && v.required && v.default == "" && !contains(keys(var.app_environment), v.name)]
+}
+
+# The contract with the binary, checked before anything is planned: plain
+# environment values only for variables the binary reads as plain values
+# (a secret set here would land in the task definition in clear text).
+resource "terraform_data" "app_environment" {
+  input = var.app_environment
+
+  lifecycle {
+    precondition {
+      condition     = length(local.unknown_env) == 0
+      error_message = "app_environment sets ${join(", ", local.unknown_env)}, which the binary does not read as plain environment (unknown, or a secret that belongs in Parameter Store)."
+    }
+    precondition {
+      condition     = length(local.missing_env) == 0
+      error_message = "app_environment lacks the required ${join(", ", local.missing_env)}."
+    }
+  }
 }
 
 data "aws_ecr_repository" "app" {

@@ -19,11 +19,10 @@ locals {
 
   # Every variable the binary reads (config-vars.json, generated from the
   # binary) is set: secrets from Parameter Store, the rest as plain
-  # environment with the environment's value or the binary's default.
+  # environment with the environment's value or the binary's default. The
+  # root module refuses app_environment keys the binary does not read.
   plain_vars  = [for v in var.config_vars : v if !v.secret]
   secret_vars = [for v in var.config_vars : v if v.secret]
-  unknown_env = setsubtract(keys(var.app_environment), [for v in local.plain_vars : v.name])
-  missing_env = [for v in local.plain_vars : v.name if v.required && v.default == "" && !contains(keys(var.app_environment), v.name)]
 
   environment = [for v in local.plain_vars : { name = v.name, value = lookup(var.app_environment, v.name, v.default) }]
   secrets = [for v in local.secret_vars : {
@@ -162,16 +161,6 @@ resource "aws_ecs_task_definition" "app" {
     cpu_architecture        = "X86_64"
   }
 
-  lifecycle {
-    precondition {
-      condition     = length(local.unknown_env) == 0
-      error_message = "app_environment sets ${join(", ", local.unknown_env)}, which the binary does not read as plain environment (unknown, or a secret that belongs in Parameter Store)."
-    }
-    precondition {
-      condition     = length(local.missing_env) == 0
-      error_message = "app_environment lacks required ${join(", ", local.missing_env)}."
-    }
-  }
 }
 
 resource "aws_security_group" "app" {

@@ -27,3 +27,8 @@ output "instance" {
     subnet_group            = aws_db_instance.this.db_subnet_group_name
   }
 }
+
+output "log_retention_days" {
+  description = "Retention of the exported PostgreSQL logs."
+  value       = { for k, g in aws_cloudwatch_log_group.postgresql : k => g.retention_in_days }
+}
