@@ -17,7 +17,7 @@ import (
 const facilityColumns = `id, COALESCE(office_number, ''), type, name, kana, operator, corporate_number,
 	pref_code, muni_code, address, building, lat, lng, phone, fax, url, capacity, opened_on,
 	COALESCE(initial_cost, -1), rent, management, food, utilities, care_extra, other,
-	care_levels, dementia, medical, features, partner, demo, updated_at`
+	care_levels, dementia, array_to_string(medical, ''), features, partner, demo, updated_at`
 
 // scanFacility reads one row of facilityColumns. Vacancies are loaded apart.
 func scanFacility(row pgx.Row, f *facility.Facility) error {
@@ -25,7 +25,7 @@ func scanFacility(row pgx.Row, f *facility.Facility) error {
 		typ                 string
 		pref, careLevels    int16
 		dementia            int16
-		medical             []int16
+		medical             string
 		features            int32
 		openedOn            *time.Time
 		m                   = &f.Monthly
@@ -56,11 +56,7 @@ func scanFacility(row pgx.Row, f *facility.Facility) error {
 	f.InitialCost = initial
 	f.CareLevels = facility.CareLevels(careLevels)
 	f.Dementia = facility.Accept(dementia)
-	for i := range f.Medical {
-		if i < len(medical) {
-			f.Medical[i] = facility.Accept(medical[i])
-		}
-	}
+	setMedical(f, medical)
 	f.Features = facility.Features(features)
 	f.Partner, f.Demo, f.UpdatedAt = partner, demo, updatedAt
 	return nil
@@ -115,17 +111,12 @@ func queryFacilities(ctx context.Context, q interface {
 }
 
 // AllFacilities loads the whole catalog with vacancies, in id order. It
-// feeds the in-memory search index at start-up. Both queries run in one
-// repeatable-read snapshot so vacancies match their facilities.
+// feeds the in-memory search index at start-up. The id range is split over
+// a few connections; each part reads its facilities and their vacancies in
+// one repeatable-read snapshot, so a facility always comes with its own
+// vacancies (facility_load.go).
 func (db *DB) AllFacilities(ctx context.Context) ([]facility.Facility, error) {
-	var out []facility.Facility
-	err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var err error
-		out, err = queryFacilities(ctx, tx,
-			`SELECT `+facilityColumns+` FROM facilities ORDER BY id`,
-			`SELECT facility_id, room_type, available, confirmed_at FROM facility_vacancies ORDER BY facility_id, room_type`)
-		return err
-	})
+	out, err := db.loadAll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("all facilities: %w", err)
 	}
@@ -366,6 +357,13 @@ func (db *DB) InsertFacilities(ctx context.Context, fs []facility.Facility) erro
 	}
 	for i := range fs {
 		fs[i].ID = ids[i]
+	}
+	if len(fs) >= 1000 {
+		// Set the freshly copied rows' hint bits and statistics now rather
+		// than on the first full load (which is the servers' start-up).
+		// Best effort: a role that does not own the tables may not vacuum,
+		// and the data is committed either way.
+		_, _ = db.Pool.Exec(ctx, `VACUUM (ANALYZE) facilities, facility_vacancies`)
 	}
 	return nil
 }
