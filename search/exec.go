@@ -20,8 +20,10 @@ type scratch struct {
 }
 
 func (x *Index) getScratch(s *snapshot) *scratch {
-	sc, _ := x.scratch.Get().(*scratch)
-	if sc == nil {
+	var sc *scratch
+	select {
+	case sc = <-x.scratch:
+	default:
 		sc = &scratch{}
 	}
 	if w := (len(s.recs) + 63) / 64; len(sc.bits) < w {
@@ -44,7 +46,12 @@ func (x *Index) Search(q Query) Result {
 		return res
 	}
 	sc := x.getScratch(s)
-	defer x.scratch.Put(sc)
+	defer func() {
+		select {
+		case x.scratch <- sc:
+		default:
+		}
+	}()
 
 	// Candidates: the smallest posting lists that certainly contain every
 	// match; the filter loop below checks everything else.
@@ -116,20 +123,21 @@ func (x *Index) Search(q Query) Result {
 			if typeMask != 0 && typeMask&(1<<r.typ) == 0 ||
 				checkPref && int(r.pref) != q.Pref ||
 				muniSet != nil && !muniSet[r.muni] ||
-				q.MaxMonthly > 0 && (r.monthly <= 0 || r.monthly > q.MaxMonthly) ||
-				q.HasMaxInit && (r.initial < 0 || r.initial > q.MaxInitial) ||
+				q.MaxMonthly > 0 && (r.monthly == 0 || int64(r.monthly) > q.MaxMonthly) ||
+				q.HasMaxInit && (r.initial == noInitial || int64(r.initial) > q.MaxInitial) ||
 				r.care&careBit != careBit ||
 				q.Dementia && r.dementia == uint8(facility.No) ||
 				r.medOK&medMask != medMask ||
 				r.features&features != features ||
-				q.VacancyOnly && r.rooms <= 0 {
+				q.VacancyOnly && r.rooms == 0 {
 				continue
 			}
 			if q.HasCenter {
-				if radius && (r.lat < minLat || r.lat > maxLat || r.lng < minLng || r.lng > maxLng) {
+				g := &s.geos[d]
+				if radius && (g.lat < minLat || g.lat > maxLat || g.lng < minLng || g.lng > maxLng) {
 					continue
 				}
-				dm := distanceM(q.Lat, q.Lng, cosC, r.lat, r.lng, r.cosLat)
+				dm := distanceM(q.Lat, q.Lng, cosC, g.lat, g.lng, g.cosLat)
 				if radius && int(dm) > q.RadiusM {
 					continue
 				}
@@ -145,11 +153,11 @@ func (x *Index) Search(q Query) Result {
 				withVac++
 			}
 			if r.monthly > 0 {
-				sumM += r.monthly
+				sumM += int64(r.monthly)
 				nM++
 			}
-			if r.initial >= 0 {
-				sumI += r.initial
+			if r.initial != noInitial {
+				sumI += int64(r.initial)
 				nI++
 			}
 		}
@@ -231,7 +239,8 @@ func (x *Index) Search(q Query) Result {
 		r := &recs[d]
 		h := Hit{Facility: s.facs[d], DistanceM: -1}
 		if q.HasCenter {
-			h.DistanceM = int(distanceM(q.Lat, q.Lng, cosC, r.lat, r.lng, r.cosLat))
+			g := &s.geos[d]
+			h.DistanceM = int(distanceM(q.Lat, q.Lng, cosC, g.lat, g.lng, g.cosLat))
 		}
 		if c := r.medConsult & medMask; c != 0 {
 			h.Consult = make([]facility.Medical, 0, bits.OnesCount16(c))
@@ -269,9 +278,9 @@ func (s *snapshot) stats(sc *scratch, o int, n int, sum int64, total int, large 
 	lo, hi := (n-1)/2, n/2 // middle positions among known values
 	value := func(d int32) int64 {
 		if o == ordMonthly {
-			return s.recs[d].monthly
+			return int64(s.recs[d].monthly)
 		}
-		return s.recs[d].initial
+		return int64(s.recs[d].initial)
 	}
 	if large {
 		var a, b int64
@@ -294,7 +303,7 @@ func (s *snapshot) stats(sc *scratch, o int, n int, sum int64, total int, large 
 	}
 	vals := sc.vals[:0]
 	for _, d := range sc.matches {
-		if v := value(d); o == ordMonthly && v > 0 || o == ordInitial && v >= 0 {
+		if v := value(d); o == ordMonthly && v > 0 || o == ordInitial && v != noInitial {
 			vals = append(vals, v)
 		}
 	}

@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -24,11 +25,14 @@ import (
 type Index struct {
 	snap    atomic.Pointer[snapshot]
 	writeMu sync.Mutex
-	scratch sync.Pool
+	// scratch keeps per-search buffers for reuse. Unlike a sync.Pool it is
+	// not emptied by every garbage collection, so searches do not pay for
+	// re-growing them under load.
+	scratch chan *scratch
 }
 
 // NewIndex returns an empty index that is not Ready until the first Replace.
-func NewIndex() *Index { return &Index{} }
+func NewIndex() *Index { return &Index{scratch: make(chan *scratch, 4*runtime.GOMAXPROCS(0))} }
 
 // Ready reports whether the index holds a full catalog (after the first
 // Replace); /readyz waits for it.
@@ -135,29 +139,36 @@ const (
 	numOrders
 )
 
-// rec is the part of a facility that filters read, packed into one cache
-// line.
+// rec is the part of a facility that filters and figures read, packed into
+// 24 bytes: a nationwide search streams every rec, so their size is what
+// its time is made of. Coordinates are apart (geo), read only with a centre.
 type rec struct {
-	monthly    int64   // 0: unknown
-	initial    int64   // -1: unknown
-	lat, lng   float64 // degrees
-	cosLat     float64
+	monthly    uint32 // yen; 0: unknown
+	initial    uint32 // yen; noInitial: unknown
 	features   uint32
-	rooms      int32
 	medOK      uint16 // bit i: medical item i ○ or △
 	medConsult uint16 // bit i: medical item i △
 	muni       uint16 // index into snapshot.munis
+	rooms      uint16 // rooms available (saturating)
 	typ        uint8  // index into facility.Types
 	pref       uint8
 	care       uint8 // facility.CareLevels
 	dementia   uint8 // facility.Accept
 }
 
+// noInitial marks an unknown initial cost. Amounts are held in 32 bits:
+// up to ¥4,294,967,294, far above any real 入居一時金 (larger values are
+// clamped, the one place where the index could differ from SQL).
+const noInitial = math.MaxUint32
+
+type geo struct{ lat, lng, cosLat float64 }
+
 // snapshot is one immutable state of the index. Documents (docs) are
 // positions in facs, which is sorted by id, so doc order is id order.
 type snapshot struct {
 	facs        []*facility.Facility
 	recs        []rec
+	geos        []geo
 	partial     bool
 	lastUpdated time.Time
 
@@ -210,7 +221,7 @@ func BBox(lat, lng float64, radiusM int) (minLat, maxLat, minLng, maxLng float64
 
 func build(facs []*facility.Facility) *snapshot {
 	n := len(facs)
-	s := &snapshot{facs: facs, recs: make([]rec, n), all: make([]int32, n)}
+	s := &snapshot{facs: facs, recs: make([]rec, n), geos: make([]geo, n), all: make([]int32, n)}
 	nt := len(facility.Types)
 	s.byType = make([][]int32, nt)
 	muniSet := map[string]uint16{}
@@ -238,14 +249,14 @@ func build(facs []*facility.Facility) *snapshot {
 		d := int32(i)
 		s.all[i] = d
 		r := &s.recs[i]
-		r.monthly = f.Monthly.Total()
-		r.initial = f.InitialCost
-		if r.initial < 0 {
-			r.initial = -1
+		r.monthly = uint32(min(max(f.Monthly.Total(), 0), math.MaxUint32))
+		r.initial = noInitial
+		if f.InitialCost >= 0 {
+			r.initial = uint32(min(f.InitialCost, noInitial-1))
 		}
-		r.lat, r.lng, r.cosLat = f.Lat, f.Lng, cosDeg(f.Lat)
+		s.geos[i] = geo{f.Lat, f.Lng, cosDeg(f.Lat)}
 		r.features = uint32(f.Features)
-		r.rooms = int32(f.AvailableRooms())
+		r.rooms = uint16(min(max(f.AvailableRooms(), 0), math.MaxUint16))
 		for m, a := range f.Medical {
 			if a != facility.No {
 				r.medOK |= 1 << m
@@ -283,10 +294,10 @@ func build(facs []*facility.Facility) *snapshot {
 	}
 
 	s.latOrder = slices.Clone(s.all)
-	slices.SortFunc(s.latOrder, func(a, b int32) int { return cmp.Compare(s.recs[a].lat, s.recs[b].lat) })
+	slices.SortFunc(s.latOrder, func(a, b int32) int { return cmp.Compare(s.geos[a].lat, s.geos[b].lat) })
 	s.latKeys = make([]float64, n)
 	for i, d := range s.latOrder {
-		s.latKeys[i] = s.recs[d].lat
+		s.latKeys[i] = s.geos[d].lat
 	}
 
 	unknownLast := func(known bool) int {
@@ -301,7 +312,7 @@ func build(facs []*facility.Facility) *snapshot {
 			if c := cmp.Compare(unknownLast(ra.rooms > 0), unknownLast(rb.rooms > 0)); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(unknownLast(ra.monthly > 0 && ra.initial >= 0), unknownLast(rb.monthly > 0 && rb.initial >= 0)); c != 0 {
+			if c := cmp.Compare(unknownLast(ra.monthly > 0 && ra.initial != noInitial), unknownLast(rb.monthly > 0 && rb.initial != noInitial)); c != 0 {
 				return c
 			}
 			if c := cmp.Compare(confirmed[b], confirmed[a]); c != 0 { // newest first, never (0) last
@@ -321,7 +332,7 @@ func build(facs []*facility.Facility) *snapshot {
 		},
 		ordInitial: func(a, b int32) int {
 			ra, rb := s.recs[a].initial, s.recs[b].initial
-			if c := cmp.Compare(unknownLast(ra >= 0), unknownLast(rb >= 0)); c != 0 {
+			if c := cmp.Compare(unknownLast(ra != noInitial), unknownLast(rb != noInitial)); c != 0 {
 				return c
 			}
 			if c := cmp.Compare(ra, rb); c != 0 {
