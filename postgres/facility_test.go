@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"carematch/demo"
 	"carematch/facility"
 	"carematch/mhlw"
 	"carematch/postgres"
@@ -214,6 +215,10 @@ func sameFacility(t *testing.T, got, want facility.Facility) {
 	for i := range got.Vacancies {
 		got.Vacancies[i].ConfirmedAt = got.Vacancies[i].ConfirmedAt.UTC()
 	}
+	want.Vacancies = slices.Clone(want.Vacancies)
+	for i := range want.Vacancies {
+		want.Vacancies[i].ConfirmedAt = want.Vacancies[i].ConfirmedAt.UTC()
+	}
 	byRoom := func(a, b facility.Vacancy) int { return strings.Compare(a.RoomType, b.RoomType) }
 	got.Vacancies = slices.SortedFunc(slices.Values(got.Vacancies), byRoom)
 	want.Vacancies = slices.SortedFunc(slices.Values(want.Vacancies), byRoom)
@@ -313,5 +318,44 @@ func TestChangesBumpUpdatedAt(t *testing.T) {
 	byID, err := db.FacilitiesByID(ctx, []int64{fs[1].ID, 987654})
 	if err != nil || len(byID) != 1 || byID[0].ID != fs[1].ID {
 		t.Errorf("FacilitiesByID: %v %+v", err, byID)
+	}
+}
+
+// The binary fast path of AllFacilities must read exactly what Scan reads.
+func TestAllFacilitiesMatchesScan(t *testing.T) {
+	db := postgres.TestDB(t)
+	ctx := context.Background()
+	fs := demo.Synthesize(3000, 3) // over several load parts
+	fs[7].OpenedOn, fs[8].InitialCost, fs[9].Vacancies = time.Time{}, -1, nil
+	if err := db.InsertFacilities(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.AllFacilities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, len(fs))
+	for i := range fs {
+		ids[i] = fs[i].ID
+	}
+	scanned, err := db.FacilitiesByID(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3000 || len(scanned) != 3000 {
+		t.Fatalf("%d / %d facilities", len(all), len(scanned))
+	}
+	for i := range all {
+		if !reflect.DeepEqual(all[i], scanned[i]) {
+			t.Fatalf("facility %d differs:\nbinary %+v\nscan   %+v", all[i].ID, all[i], scanned[i])
+		}
+		if i > 0 && all[i-1].ID >= all[i].ID {
+			t.Fatalf("not in id order at %d", i)
+		}
+	}
+	for i := range fs {
+		if fs[i].ID == all[i].ID {
+			sameFacility(t, all[i], fs[i])
+		}
 	}
 }
