@@ -303,7 +303,8 @@ func (db *DB) UpsertOpenData(ctx context.Context, fs []facility.Facility) (mhlw.
 // InsertFacilities bulk-inserts new facilities (ID and UpdatedAt are
 // assigned; the given slice is updated with the ids) and their vacancies
 // with COPY, in one transaction. It is the demo seed's writer: 60,000
-// facilities take a couple of seconds.
+// facilities take a couple of seconds. The rows are not announced on
+// facility_changed (servers see them at their next reconcile).
 func (db *DB) InsertFacilities(ctx context.Context, fs []facility.Facility) error {
 	for i := range fs {
 		if err := fs[i].Validate(); err != nil {
@@ -316,6 +317,11 @@ func (db *DB) InsertFacilities(ctx context.Context, fs []facility.Facility) erro
 	ids := make([]int64, 0, len(fs))
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, importLock); err != nil {
+			return err
+		}
+		// No NOTIFY per row for a bulk load (see migration 0002): running
+		// servers pick the rows up at their next reconcile.
+		if _, err := tx.Exec(ctx, `SET LOCAL carematch.bulk_load = 'on'`); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT nextval('facilities_id_seq') FROM generate_series(1, $1)`, len(fs))

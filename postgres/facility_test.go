@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -356,6 +357,52 @@ func TestAllFacilitiesMatchesScan(t *testing.T) {
 	for i := range fs {
 		if fs[i].ID == all[i].ID {
 			sameFacility(t, all[i], fs[i])
+		}
+	}
+}
+
+// Portal edits are announced on facility_changed; a bulk load is not.
+func TestNotifications(t *testing.T) {
+	db := postgres.TestDB(t)
+	ctx := context.Background()
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN facility_changed`); err != nil {
+		t.Fatal(err)
+	}
+	fs := []facility.Facility{fullFacility(), fullFacility()}
+	if err := db.InsertFacilities(ctx, fs[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InsertFacilities(ctx, fs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	// fs[1] was bulk-inserted (no notification); fs[0] gets an update.
+	if err := db.UpdateVacancies(ctx, fs[0].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	n, err := conn.Conn().WaitForNotification(wctx)
+	if err != nil {
+		t.Fatalf("no notification after a vacancy update: %v", err)
+	}
+	if n.Payload != strconv.FormatInt(fs[0].ID, 10) {
+		t.Errorf("payload %q, want %d", n.Payload, fs[0].ID)
+	}
+	// Only the update's notification(s): none from the bulk insert came first.
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		n, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if n.Payload != strconv.FormatInt(fs[0].ID, 10) {
+			t.Errorf("unexpected notification %q", n.Payload)
 		}
 	}
 }

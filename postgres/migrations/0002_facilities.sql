@@ -56,8 +56,15 @@ CREATE INDEX facilities_updated_at ON facilities (updated_at);
 
 -- Every change is announced so that each running server refreshes its
 -- in-memory index within seconds (the payload is the facility id).
+-- A bulk load of new facilities (the demo seed's COPY, which sets
+-- carematch.bulk_load for its transaction) is not announced row by row:
+-- tens of thousands of notifications would cost more than the load, and the
+-- servers' periodic reconcile (by updated_at) picks the new rows up.
 CREATE FUNCTION notify_facility_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('carematch.bulk_load', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_TABLE_NAME = 'facilities' THEN
         PERFORM pg_notify('facility_changed', COALESCE(NEW.id, OLD.id)::text);
     ELSE
