@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
+	"path/filepath"
 
 	"carematch/config"
+	"carematch/demo"
 	"carematch/mhlw"
 	"carematch/postgres"
 )
@@ -45,4 +49,47 @@ func requireSchema(ctx context.Context, db *postgres.DB) error {
 		return fmt.Errorf("the database schema is behind; run `carematch migrate up` first (pending: %v)", pending)
 	}
 	return nil
+}
+
+// demoFiles are the real open-data files shipped in the repository.
+const demoFiles = "data/mhlw/*.csv"
+
+// runSeed is `carematch seed demo [--total N] [FILE…]`: the real open data,
+// filled with deterministic demo values, plus synthetic facilities up to
+// about 60,000. Safe to rerun.
+func runSeed(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || args[0] != "demo" {
+		return fmt.Errorf("seed needs `demo [--total N] [FILE…]`: %w", errUsage)
+	}
+	fs := flag.NewFlagSet("seed demo", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	total := fs.Int("total", demo.DefaultTotal, "facilities the demo country should hold")
+	if err := fs.Parse(args[1:]); err != nil || *total < 0 {
+		return fmt.Errorf("seed demo: --total needs a number of facilities: %w", errUsage)
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files, _ = filepath.Glob(demoFiles)
+		if len(files) == 0 {
+			return fmt.Errorf("seed demo: no open-data files given and none found at %s (run it from the repository, or name the files)", demoFiles)
+		}
+	}
+	cfg, err := config.Parse(env.Getenv)
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := requireSchema(ctx, db); err != nil {
+		return err
+	}
+	report, err := demo.SeedWith(ctx, db, demo.Options{Total: *total}, files...)
+	if err != nil {
+		return err
+	}
+	_, err = report.WriteTo(env.Stdout)
+	return err
 }

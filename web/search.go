@@ -2,39 +2,34 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"carematch/area"
-	"carematch/facility"
 	"carematch/search"
 )
 
 // searchPage is what search.html receives.
 type searchPage struct {
-	Query   search.Query
-	Input   url.Values // what the user sent, re-displayed as typed
-	Errors  search.FieldErrors
-	Result  search.Result
-	Heading string
-	Pref    area.Prefecture
-	Muni    area.Municipality
-	HasPref bool
-	HasMuni bool
-	Prefs   []area.Prefecture
-	Munis   []area.Municipality // of the chosen prefecture, for the select
-	Areas   []areaCount         // municipalities of the result set with counts
-	Pages   []pageLink
-	Prev    string
-	Next    string
-	Options searchOptions
-}
-
-type areaCount struct {
-	Name  string
-	URL   string
-	Count int
+	Query     search.Query
+	Input     url.Values // what the user sent, re-displayed as typed
+	Form      formHTML   // the form's choices with the user's selected
+	Errors    search.FieldErrors
+	Result    search.Result
+	Hits      []hitView
+	Heading   string
+	Pref      area.Prefecture
+	Muni      area.Municipality
+	HasPref   bool
+	HasMuni   bool
+	Areas     template.HTML // municipalities of the result set with counts
+	PrefLinks template.HTML
+	Pages     []pageLink
+	Prev      string
+	Next      string
 }
 
 type pageLink struct {
@@ -43,43 +38,48 @@ type pageLink struct {
 	Current bool
 }
 
-// searchOptions are the fixed choices of the form.
-type searchOptions struct {
-	Types      []facility.TypeInfo
-	CareLevels []string
-	Medical    []struct{ Key, Label string }
-	Features   []struct{ Key, Label string }
-	Monthly    []option
-	Initial    []option
-	Sorts      []option
-	Radius     []option
+// hitView is one result as the list shows it.
+type hitView struct {
+	ID        int64
+	Name      string
+	TypeLabel string
+	Demo      bool
+	Address   string
+	Distance  string
+	Monthly   string
+	Initial   string
+	Vacant    bool
+	Confirmed string
+	Consult   string
 }
 
-type option struct{ Value, Label string }
-
-var formOptions = func() searchOptions {
-	o := searchOptions{Types: facility.Types, CareLevels: careLevelLabels()}
-	for _, m := range facility.MedicalItems {
-		o.Medical = append(o.Medical, struct{ Key, Label string }{m.Key, m.Label})
+func (s *Server) hitViews(hits []search.Hit) []hitView {
+	out := make([]hitView, len(hits))
+	for i, h := range hits {
+		f := h.Facility
+		v := hitView{ID: f.ID, Name: f.Name, TypeLabel: f.Type.Label(), Demo: f.Demo, Address: f.Address,
+			Monthly: "お問い合わせください", Initial: "お問い合わせください", Vacant: f.AvailableRooms() > 0}
+		if h.DistanceM >= 0 {
+			v.Distance = strconv.FormatFloat(float64(h.DistanceM)/1000, 'f', 1, 64) + "km"
+		}
+		if f.HasCosts() {
+			v.Monthly, v.Initial = manYen(f.Monthly.Total()), manYen(f.InitialCost)
+		}
+		if v.Vacant {
+			v.Confirmed = ago(s.now(), f.VacancyConfirmedAt())
+		}
+		var c []string
+		if h.DementiaConsult {
+			c = append(c, "認知症")
+		}
+		for _, m := range h.Consult {
+			c = append(c, m.Label())
+		}
+		v.Consult = strings.Join(c, "、")
+		out[i] = v
 	}
-	for _, f := range facility.FeatureItems {
-		o.Features = append(o.Features, struct{ Key, Label string }{f.Key, f.Label})
-	}
-	for _, v := range []int64{100000, 150000, 200000, 250000, 300000, 400000} {
-		o.Monthly = append(o.Monthly, option{strconv.FormatInt(v, 10), manYen(v) + "以下"})
-	}
-	o.Initial = append(o.Initial, option{"0", "0円（入居金なし）"})
-	for _, v := range []int64{1000000, 3000000, 5000000, 10000000} {
-		o.Initial = append(o.Initial, option{strconv.FormatInt(v, 10), manYen(v) + "以下"})
-	}
-	for _, s := range search.Sorts {
-		o.Sorts = append(o.Sorts, option{string(s.Sort), s.Label})
-	}
-	for _, km := range []string{"5", "10", "20", "30"} {
-		o.Radius = append(o.Radius, option{km, km + "km以内"})
-	}
-	return o
-}()
+	return out
+}
 
 // search serves /search and the area landing pages /search/{pref} and
 // /search/{pref}/{muni}. The form works without JavaScript; with htmx the
@@ -109,10 +109,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := searchPage{Query: q, Input: in, Errors: fe, Prefs: area.Prefectures(), Options: formOptions}
+	d := searchPage{Query: q, Input: in, Errors: fe, Form: s.form.render(in, q.Pref), PrefLinks: s.form.prefLinks}
 	if q.Pref != 0 {
 		d.Pref, d.HasPref = area.Pref(q.Pref)
-		d.Munis = area.MunisOf(q.Pref)
 	}
 	if q.Muni != "" {
 		d.Muni, d.HasMuni = area.Muni(q.Muni)
@@ -127,14 +126,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	canonical := ""
 	if len(fe) == 0 {
 		d.Result = s.index.Search(q)
+		d.Hits = s.hitViews(d.Result.Hits)
 		canonical = searchURL(q)
-		for _, mc := range d.Result.ByMuni {
-			m, ok := area.Muni(mc.Muni)
-			if !ok || mc.Muni == q.Muni {
-				continue
-			}
-			aq := search.Query{Pref: m.PrefCode, Muni: m.Code}
-			d.Areas = append(d.Areas, areaCount{m.Name, searchURL(aq), mc.Count})
+		if q.Pref != 0 {
+			// Nationwide, the prefecture links below do this job; listing
+			// every municipality of the country would weigh 150 KB.
+			d.Areas = s.form.areaList(d.Result.ByMuni, q.Muni)
 		}
 		d.Pages, d.Prev, d.Next = pagination(q, d.Result)
 	}

@@ -30,6 +30,7 @@ type Server struct {
 	pages        *pages
 	assets       *assets
 	index        *search.Index
+	form         *searchForm
 	draining     atomic.Bool
 	routes       []route
 }
@@ -60,7 +61,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		log: o.Log, metrics: o.Metrics, ready: o.Ready, maxBodyBytes: o.MaxBodyBytes,
-		now: o.Now, assets: a, index: o.Index,
+		now: o.Now, assets: a, index: o.Index, form: newSearchForm(),
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
