@@ -181,7 +181,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
 resource "aws_vpc_security_group_egress_rule" "app_https" {
   security_group_id = aws_security_group.app.id
   description       = "HTTPS to AWS APIs, Mackerel and mail (via endpoints or NAT)"
-  cidr_ipv4         = "0.0.0.0/0" # trivy:ignore:AVD-AWS-0104 egress to AWS APIs and Mackerel over HTTPS
+  cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

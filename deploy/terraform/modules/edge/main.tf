@@ -61,7 +61,7 @@ resource "aws_vpc_security_group_egress_rule" "alb_to_targets" {
 resource "aws_lb" "this" {
   name                       = var.name
   load_balancer_type         = "application"
-  internal                   = false # trivy:ignore:AVD-AWS-0053 the public entry point
+  internal                   = false
   subnets                    = var.public_subnet_ids
   security_groups            = [aws_security_group.alb.id]
   drop_invalid_header_fields = true
@@ -80,7 +80,7 @@ resource "aws_lb" "this" {
 resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.this.arn
   port              = 80
-  protocol          = "HTTP" # trivy:ignore:AVD-AWS-0054 only redirects to HTTPS
+  protocol          = "HTTP"
 
   default_action {
     type = "redirect"

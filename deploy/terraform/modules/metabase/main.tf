@@ -75,7 +75,7 @@ resource "aws_vpc_security_group_ingress_rule" "from_alb" {
 resource "aws_vpc_security_group_egress_rule" "https" {
   security_group_id = aws_security_group.this.id
   description       = "HTTPS to the image registry and AWS APIs"
-  cidr_ipv4         = "0.0.0.0/0" # trivy:ignore:AVD-AWS-0104 image pulls and AWS APIs over HTTPS
+  cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

@@ -30,7 +30,7 @@ resource "aws_security_group" "this" {
 resource "aws_vpc_security_group_egress_rule" "https" {
   security_group_id = aws_security_group.this.id
   description       = "HTTPS to ECR, SSM, Logs"
-  cidr_ipv4         = "0.0.0.0/0" # trivy:ignore:AVD-AWS-0104 AWS APIs over HTTPS
+  cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
