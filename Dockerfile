@@ -14,10 +14,21 @@ ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X carematch/app.version=${VERSION}" \
-      -o /out/carematch ./cmd/carematch
+      -o /out/carematch ./cmd/carematch \
+ && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/localcron ./deploy/cmd/localcron
 
-# distroless/static: CA certificates, tzdata and /etc/passwd, no shell.
-FROM gcr.io/distroless/static-debian12:nonroot
+# Local compose only (service "jobs"): the same binary plus localcron, which
+# runs `carematch job run NAME` on the schedule the binary prints. Never
+# pushed; production schedules are EventBridge Scheduler's.
+FROM gcr.io/distroless/static-debian12:nonroot AS jobrunner
+COPY --from=build /out/carematch /carematch
+COPY --from=build /out/localcron /localcron
+USER 65532:65532
+ENTRYPOINT ["/localcron", "/carematch"]
+
+# The image: distroless/static (CA certificates, tzdata and /etc/passwd, no
+# shell) with the one binary. The default (last) stage.
+FROM gcr.io/distroless/static-debian12:nonroot AS runtime
 COPY --from=build /out/carematch /carematch
 # 65532 is distroless's "nonroot"; numeric so Kubernetes-style runAsNonRoot
 # checks and ECS see a non-root user without reading /etc/passwd.
