@@ -62,6 +62,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Metrics:      reg,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Index:        index,
+		// Rendered search pages, valid until the catalog or the date changes.
+		PageCacheBytes: 32 << 20,
 		Ready: []web.ReadyCheck{
 			{Name: "database", Check: func(ctx context.Context) error { return db.Ping(ctx, time.Second) }},
 			{Name: "search_index", Check: func(context.Context) error {

@@ -24,6 +24,7 @@ import (
 // modify them, and must treat the *facility.Facility in results as read-only.
 type Index struct {
 	snap    atomic.Pointer[snapshot]
+	version atomic.Uint64
 	writeMu sync.Mutex
 	// scratch keeps per-search buffers for reuse. Unlike a sync.Pool it is
 	// not emptied by every garbage collection, so searches do not pay for
@@ -81,6 +82,7 @@ func (x *Index) Replace(all []facility.Facility) {
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
 	x.snap.Store(build(ps))
+	x.version.Add(1)
 }
 
 // Upsert adds or replaces facilities.
@@ -128,7 +130,14 @@ func (x *Index) Apply(upserts []facility.Facility, removes []int64) {
 	s.partial = partial // before the first Replace: not Ready
 
 	x.snap.Store(s)
+	x.version.Add(1)
 }
+
+// Version increases with every change of the catalog. It is bumped after
+// the new snapshot is in place, so anything computed after reading version v
+// reflects at least snapshot v: a cache keyed by it never serves older data
+// under a newer version.
+func (x *Index) Version() uint64 { return x.version.Load() }
 
 // The orders precomputed per snapshot.
 const (

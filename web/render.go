@@ -53,7 +53,7 @@ func parsePages(a *assets, extra template.FuncMap) (*pages, error) {
 // page is what every page template receives.
 type page struct {
 	Title     string
-	RequestID string
+	RequestID string // on error pages only (other pages may be cached)
 	Canonical string // path+query of the canonical URL, "" for none
 	Data      any
 }
@@ -66,19 +66,31 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderPage is render with a canonical URL for the page.
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, canonical string, data any) {
+	body, err := s.execPage(name, page{Title: title, Canonical: canonical, Data: data})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	writeHTML(w, status, body)
+}
+
+// execPage renders a page into memory.
+func (s *Server) execPage(name string, p page) ([]byte, error) {
 	t, ok := s.pages.byName[name]
 	if !ok {
-		s.serverError(w, r, fmt.Errorf("web: no page template %q", name))
-		return
+		return nil, fmt.Errorf("web: no page template %q", name)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", page{Title: title, RequestID: RequestID(r.Context()), Canonical: canonical, Data: data}); err != nil {
-		s.serverError(w, r, fmt.Errorf("web: render %s: %w", name, err))
-		return
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
+	return buf.Bytes(), nil
+}
+
+func writeHTML(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // serverError logs err (never shown to users) and renders the 500 page.

@@ -109,6 +109,21 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	canonical := ""
+	var version uint64
+	var day string
+	if len(fe) == 0 {
+		// The page shows the search as understood (normalised), so equal
+		// searches render equal pages and can share a cache entry.
+		in = q.Values()
+		canonical = searchURL(q)
+		version, day = s.index.Version(), s.now().In(jst).Format("20060102")
+		w.Header().Set("HX-Push-Url", canonical)
+		if body, ok := s.cache.get(canonical, version, day); ok {
+			writeHTML(w, http.StatusOK, body)
+			return
+		}
+	}
 	d := searchPage{Query: q, Input: in, Errors: fe, Form: s.form.render(in, q.Pref), PrefLinks: s.form.prefLinks}
 	if q.Pref != 0 {
 		d.Pref, d.HasPref = area.Pref(q.Pref)
@@ -123,11 +138,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	case d.HasPref:
 		d.Heading = d.Pref.Name + "の介護施設・老人ホーム"
 	}
-	canonical := ""
 	if len(fe) == 0 {
 		d.Result = s.index.Search(q)
 		d.Hits = s.hitViews(d.Result.Hits)
-		canonical = searchURL(q)
 		if q.Pref != 0 {
 			// Nationwide, the prefecture links below do this job; listing
 			// every municipality of the country would weigh 150 KB.
@@ -135,14 +148,19 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Pages, d.Prev, d.Next = pagination(q, d.Result)
 	}
-	if canonical != "" {
-		w.Header().Set("HX-Push-Url", canonical)
-	}
 	title := d.Heading
 	if len(fe) == 0 {
 		title = d.Heading + "（" + strconv.Itoa(d.Result.Total) + "件）"
 	}
-	s.renderPage(w, r, http.StatusOK, "search", title, canonical, d)
+	body, err := s.execPage("search", page{Title: title, Canonical: canonical, Data: d})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if canonical != "" {
+		s.cache.put(canonical, version, day, body)
+	}
+	writeHTML(w, http.StatusOK, body)
 }
 
 // searchURL is the canonical URL of a search: area in the path

@@ -36,15 +36,37 @@ func catalog() []facility.Facility {
 
 func newSearchServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	ts, _ := newCachedSearchServer(t)
+	return ts
+}
+
+func newCachedSearchServer(t *testing.T) (*httptest.Server, *search.Index) {
+	t.Helper()
 	idx := search.NewIndex()
 	idx.Replace(catalog())
-	s, err := web.New(web.Options{Log: slog.New(slog.DiscardHandler), Index: idx})
+	s, err := web.New(web.Options{Log: slog.New(slog.DiscardHandler), Index: idx, PageCacheBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return ts
+	return ts, idx
+}
+
+// A cached search page is replaced as soon as the catalog changes.
+func TestCachedPagesFollowTheIndex(t *testing.T) {
+	ts, idx := newCachedSearchServer(t)
+	_, first := get(t, ts.URL+"/search/13")
+	_, again := get(t, ts.URL+"/search/13?pref=13")
+	if first != again || !strings.Contains(first, "ひだまり千代田") {
+		t.Fatal("equal searches render different pages")
+	}
+	f := catalog()[0]
+	f.Name = "ひだまり千代田・新館"
+	idx.Upsert(f)
+	if _, after := get(t, ts.URL+"/search/13"); !strings.Contains(after, "ひだまり千代田・新館") {
+		t.Fatal("the page still shows the facility as it was before the change")
+	}
 }
 
 func TestAreaPagesAndFacilityPage(t *testing.T) {

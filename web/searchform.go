@@ -134,12 +134,16 @@ func (f *searchForm) render(in map[string][]string, pref int) formHTML {
 	if len(muni) == 1 && len(muni[0]) == 6 {
 		muni = []string{muni[0][:5]}
 	}
+	radius := in[search.ParamRadius]
+	if len(radius) == 0 {
+		radius = []string{strconv.Itoa(search.DefaultRadiusKm)}
+	}
 	out := formHTML{
 		Prefs: f.prefs.html(in[search.ParamPref]), Care: f.care.html(in[search.ParamCare]),
 		Types: f.types.html(in[search.ParamType]), Medical: f.medical.html(in[search.ParamMedical]),
 		Features: f.features.html(in[search.ParamFeature]), Monthly: f.monthly.html(in[search.ParamMonthly]),
 		Initial: f.initial.html(in[search.ParamInitial]), Sorts: f.sorts.html(in[search.ParamSort]),
-		Radius: f.radius.html(in[search.ParamRadius]),
+		Radius: f.radius.html(radius),
 	}
 	if m, ok := f.munis[pref]; ok {
 		out.Munis = m.html(muni)

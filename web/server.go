@@ -31,6 +31,7 @@ type Server struct {
 	assets       *assets
 	index        *search.Index
 	form         *searchForm
+	cache        *pageCache
 	draining     atomic.Bool
 	routes       []route
 }
@@ -45,6 +46,8 @@ type Options struct {
 	// Index is the in-memory facility index that public search and facility
 	// pages read (so they keep working when the database does not answer).
 	Index *search.Index
+	// PageCacheBytes bounds the cache of rendered search pages; 0 disables it.
+	PageCacheBytes int
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -62,6 +65,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		log: o.Log, metrics: o.Metrics, ready: o.Ready, maxBodyBytes: o.MaxBodyBytes,
 		now: o.Now, assets: a, index: o.Index, form: newSearchForm(),
+		cache: newPageCache(o.PageCacheBytes),
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
