@@ -3,7 +3,6 @@ package search
 import (
 	"slices"
 	"testing"
-	"time"
 )
 
 // BenchmarkSearch runs the query mix on 60,000 facilities (the size of the
@@ -19,31 +18,7 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-func TestSlowest(t *testing.T) {
-	facs := testFacilities(60000, 1)
-	x := NewIndex()
-	x.Replace(slices.Clone(facs))
-	qs := QueryMix(facs, 1000, 1)
-	type qt struct {
-		d time.Duration
-		i int
-	}
-	var ts []qt
-	for i, q := range qs {
-		s := time.Now()
-		for range 5 {
-			x.Search(q)
-		}
-		ts = append(ts, qt{time.Since(s) / 5, i})
-	}
-	slices.SortFunc(ts, func(a, b qt) int { return int(b.d - a.d) })
-	for _, e := range ts[:15] {
-		r := x.Search(qs[e.i])
-		t.Logf("%v total=%d %s", e.d, r.Total, qs[e.i].Values().Encode())
-	}
-	t.Logf("p50 %v", ts[len(ts)/2].d)
-}
-
+// BenchmarkSearchAll is the heaviest search: every facility matches.
 func BenchmarkSearchAll(b *testing.B) {
 	facs := testFacilities(60000, 1)
 	x := NewIndex()
