@@ -15,6 +15,9 @@ lint:
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
+bench:
+	@scripts/bench
+
 infra-check:
 	@bash deploy/check.sh
 
