@@ -166,6 +166,7 @@ module "database" {
   deletion_protection      = var.database.deletion_protection
   backup_retention_days    = var.database.backup_retention_days
   slow_query_ms            = var.database.slow_query_ms
+  performance_insights     = var.database.performance_insights
   log_retention_days       = var.log_retention_days
   kms_key_arn              = module.keys.key_arn
 }

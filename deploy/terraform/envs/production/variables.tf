@@ -104,6 +104,7 @@ variable "database" {
     deletion_protection      = bool
     backup_retention_days    = number
     slow_query_ms            = number
+    performance_insights     = bool
   })
 }
 

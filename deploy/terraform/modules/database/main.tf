@@ -1,5 +1,6 @@
 # RDS for PostgreSQL in the private subnets: encrypted, automated backups
-# with point-in-time recovery, Performance Insights, a parameter group that
+# with point-in-time recovery, Performance Insights where the instance class
+# has it, a parameter group that
 # forces TLS and logs slow statements, and a security group open only to the
 # app tasks, the migration build and Metabase.
 #
@@ -103,9 +104,10 @@ resource "aws_db_instance" "this" {
   skip_final_snapshot       = !var.deletion_protection
   final_snapshot_identifier = "${var.name}-final"
 
-  performance_insights_enabled          = true
-  performance_insights_kms_key_id       = var.kms_key_arn
-  performance_insights_retention_period = 7
+  # Not available on the smallest classes (staging's db.t4g.micro).
+  performance_insights_enabled          = var.performance_insights
+  performance_insights_kms_key_id       = var.performance_insights ? var.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights ? 7 : null
 
   iam_database_authentication_enabled = true
   auto_minor_version_upgrade          = true

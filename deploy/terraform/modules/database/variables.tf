@@ -76,3 +76,8 @@ variable "kms_key_arn" {
   description = "The environment's KMS key."
   type        = string
 }
+
+variable "performance_insights" {
+  description = "Performance Insights (7 days, free tier); needs db.t4g.medium or larger."
+  type        = bool
+}

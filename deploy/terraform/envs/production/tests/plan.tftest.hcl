@@ -151,8 +151,12 @@ run "plan" {
     error_message = "RDS storage must be encrypted."
   }
   assert {
-    condition     = module.database.instance.backup_retention_period >= 1 && module.database.instance.performance_insights
-    error_message = "Automated backups (PITR) and Performance Insights must be on."
+    condition     = module.database.instance.backup_retention_period >= 1
+    error_message = "Automated backups (point-in-time recovery) must be on."
+  }
+  assert {
+    condition     = var.environment != "production" || module.database.instance.performance_insights
+    error_message = "Production RDS needs Performance Insights."
   }
   assert {
     condition     = module.database.instance.manage_master_password
