@@ -18,18 +18,21 @@
 #
 # Tools are installed or built on first use and cached under .cache/ in the
 # repository root. Uses `terraform` when the machine has it, else builds
-# OpenTofu from the Go module proxy. Exits non-zero on any failure.
+# OpenTofu from the Go module proxy (both are checked: Terraform 1.11 and
+# OpenTofu 1.10 pass). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-cache=$root/.cache
+# Built tools live in .cache/ (gitignored); CAREMATCH_INFRA_CACHE moves them,
+# e.g. to a directory that survives fresh clones in CI.
+cache=${CAREMATCH_INFRA_CACHE:-$root/.cache}
 mkdir -p "$cache/bin" "$cache/provider" "$cache/tfdata"
 export PATH="$cache/bin:$PATH"
 
 CDKTF_AWS_VERSION=21.22.1 # carries the hashicorp/aws 6.x schema
 TFLINT_VERSION=v0.64.0
 TRIVY_VERSION=v0.74.0
-OPENTOFU_VERSION=v1.10.6
+OPENTOFU_VERSION=v1.10.7
 ENVS=(staging production shared)
 
 started=$(date +%s)

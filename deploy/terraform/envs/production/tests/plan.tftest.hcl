@@ -188,10 +188,11 @@ run "plan" {
 }
 
 # A variable the binary does not read must not reach the task definition.
+# (Literal maps: OpenTofu allows no function calls in run variables.)
 run "unknown_environment_variable_is_refused" {
   command = plan
   variables {
-    app_environment = merge(var.app_environment, { CAREMATCH_NOT_A_SETTING = "1" })
+    app_environment = { CAREMATCH_NOT_A_SETTING = "1" }
   }
   expect_failures = [terraform_data.app_environment]
 }
@@ -200,7 +201,7 @@ run "unknown_environment_variable_is_refused" {
 run "secret_as_plain_environment_is_refused" {
   command = plan
   variables {
-    app_environment = merge(var.app_environment, { DATABASE_URL = "postgres://u:p@h/db" })
+    app_environment = { DATABASE_URL = "postgres://u:p@h/db" }
   }
   expect_failures = [terraform_data.app_environment]
 }
