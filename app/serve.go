@@ -65,7 +65,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		// Rendered search pages, valid until the catalog or the date changes.
 		PageCacheBytes: 32 << 20,
 		Ready: []web.ReadyCheck{
-			{Name: "database", Check: func(ctx context.Context) error { return db.Ping(ctx, time.Second) }},
+			{Name: "database", Degraded: true, Check: func(ctx context.Context) error { return db.Ping(ctx, time.Second) }},
 			{Name: "search_index", Check: func(context.Context) error {
 				if !index.Ready() {
 					return errors.New("search index not loaded")

@@ -14,10 +14,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// readyz is readiness: not draining, and every check passes (database
-// reachable, in-memory indexes loaded). The body names what is not ready.
+// readyz is readiness: not draining, and every check passes (in-memory
+// indexes loaded). A failing check marked Degraded (the database) is
+// reported in the body — "degraded" lists it — but keeps the answer 200:
+// the task still serves public pages from memory.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	status := map[string]string{}
+	degraded := []string{}
 	ok := true
 	if s.draining.Load() {
 		status["shutdown"] = "draining"
@@ -28,7 +31,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	for _, c := range s.ready {
 		if err := c.Check(ctx); err != nil {
 			status[c.Name] = "not ready"
-			ok = false
+			if c.Degraded {
+				degraded = append(degraded, c.Name)
+			} else {
+				ok = false
+			}
 		} else {
 			status[c.Name] = "ok"
 		}
@@ -38,5 +45,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": status})
+	json.NewEncoder(w).Encode(map[string]any{"ready": ok, "degraded": degraded, "checks": status})
 }

@@ -18,6 +18,12 @@ import (
 type ReadyCheck struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Degraded marks a dependency the task can serve without: its failure
+	// is reported by /readyz but keeps the status 200. The database is one:
+	// public search and facility pages answer from memory, and a 503 would
+	// make the load balancer and ECS take every task out of service (and
+	// replace them) during a database outage.
+	Degraded bool
 }
 
 // Server holds the dependencies of every handler.

@@ -117,15 +117,23 @@ func TestStaticAssetsHashedAndCached(t *testing.T) {
 func TestReadinessAndDrain(t *testing.T) {
 	dbDown := errors.New("down")
 	var state error
-	s, ts, _ := newServer(t, web.ReadyCheck{Name: "database", Check: func(context.Context) error { return state }})
+	var index error
+	s, ts, _ := newServer(t,
+		web.ReadyCheck{Name: "database", Degraded: true, Check: func(context.Context) error { return state }},
+		web.ReadyCheck{Name: "search_index", Check: func(context.Context) error { return index }})
 	if resp, _ := get(t, ts.URL+"/readyz"); resp.StatusCode != 200 {
 		t.Fatalf("ready = %d", resp.StatusCode)
 	}
 	state = dbDown
 	resp, body := get(t, ts.URL+"/readyz")
-	if resp.StatusCode != 503 || !strings.Contains(body, `"database":"not ready"`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `"database":"not ready"`) || !strings.Contains(body, `"degraded":["database"]`) {
 		t.Fatalf("database down: %d %s", resp.StatusCode, body)
 	}
+	index = errors.New("loading")
+	if resp, body = get(t, ts.URL+"/readyz"); resp.StatusCode != 503 {
+		t.Fatalf("index not loaded: %d %s", resp.StatusCode, body)
+	}
+	index = nil
 	if resp, _ := get(t, ts.URL+"/healthz"); resp.StatusCode != 200 {
 		t.Fatal("liveness must not depend on the database")
 	}
