@@ -90,7 +90,7 @@ func decodeFacility(raw [][]byte, f *facility.Facility, buf []byte) ([]byte, err
 	f.Phone, f.Fax, f.URL = str(9), str(10), str(11)
 	f.Capacity = int(i32(16))
 	f.OpenedOn = time.Time{}
-	if raw[17] != nil && len(raw[17]) == 4 {
+	if len(raw[17]) == 4 {
 		days := i32(17)
 		if days != math.MaxInt32 && days != math.MinInt32 { // ±infinity
 			f.OpenedOn = pgEpoch.AddDate(0, 0, int(days))

@@ -94,7 +94,7 @@ func TestAreaPagesAndFacilityPage(t *testing.T) {
 			t.Errorf("%s = %d, want 404", bad, resp.StatusCode)
 		}
 	}
-	resp, body = get(t, ts.URL+"/facilities/2")
+	_, body = get(t, ts.URL+"/facilities/2")
 	for _, want := range []string{"あおぞら神田", "特別養護老人ホーム", "120,000円", "3日前に確認", "tel:0312345678", "△", "要相談", "/consultation?facility=2"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("facility page lacks %q", want)

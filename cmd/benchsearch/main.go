@@ -29,6 +29,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"carematch/demo"
 	"carematch/postgres"
 	"carematch/search"
 )
@@ -121,7 +122,7 @@ func bench(ctx context.Context, server string, n, nq int, seed uint64) (result, 
 		return res, err
 	}
 
-	facs := synthesize(n, seed)
+	facs := demo.Synthesize(n, int64(seed))
 	start := time.Now()
 	for i := 0; i < len(facs); i += 50000 {
 		if err := db.InsertFacilities(ctx, facs[i:min(i+50000, len(facs))]); err != nil {
