@@ -87,27 +87,38 @@ func New(o Options) (*Server, error) {
 // so the load balancer stops sending new requests.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// route is one entry of the route table. Every route is listed here, so
-// tests (and later the authorisation matrix) can walk all of them.
+// route is one entry of the route table. Every route is listed here with
+// who may use it, so the authorisation middleware and the authorisation
+// matrix test walk the same table: a route without a rule cannot exist.
 type route struct {
 	Pattern string // Go 1.22 ServeMux pattern, with method
 	Handler http.HandlerFunc
+	Access  Access
 }
+
+// Access says who may use a route.
+type Access struct {
+	Public bool     // anyone, signed in or not
+	Roles  []string // staff roles allowed (values of the staff role type); empty with Public false: nobody
+}
+
+// public is the access of pages anyone may see.
+var public = Access{Public: true}
 
 func (s *Server) routeTable() []route {
 	return []route{
-		{"GET /healthz", s.healthz},
-		{"GET /readyz", s.readyz},
-		{"GET /static/", s.static},
-		{"GET /{$}", s.top},
-		{"GET /search", s.search},
-		{"GET /search/{pref}", s.search},
-		{"GET /search/{pref}/{muni}", s.search},
-		{"GET /facilities/{id}", s.facilityPage},
-		{"GET /api/v1/search", s.apiSearch},
-		{"GET /api/v1/facilities/{id}", s.apiFacility},
-		{"/api/", s.apiNotFound},
-		{"/", s.notFound},
+		{"GET /healthz", s.healthz, public},
+		{"GET /readyz", s.readyz, public},
+		{"GET /static/", s.static, public},
+		{"GET /{$}", s.top, public},
+		{"GET /search", s.search, public},
+		{"GET /search/{pref}", s.search, public},
+		{"GET /search/{pref}/{muni}", s.search, public},
+		{"GET /facilities/{id}", s.facilityPage, public},
+		{"GET /api/v1/search", s.apiSearch, public},
+		{"GET /api/v1/facilities/{id}", s.apiFacility, public},
+		{"/api/", s.apiNotFound, public},
+		{"/", s.notFound, public},
 	}
 }
 
