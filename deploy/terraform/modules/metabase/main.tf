@@ -35,9 +35,8 @@ resource "aws_ecs_task_definition" "this" {
     ]
     environment = [
       { name = "MB_DB_TYPE", value = "postgres" },
-      { name = "MB_DB_HOST", value = var.db_host },
-      { name = "MB_DB_PORT", value = "5432" },
-      { name = "MB_DB_DBNAME", value = "metabase" },
+      # RDS forces TLS (rds.force_ssl); credentials come separately.
+      { name = "MB_DB_CONNECTION_URI", value = "postgres://${var.db_host}:5432/metabase?ssl=true&sslmode=require" },
       { name = "MB_DB_USER", value = "metabase" },
       { name = "MB_SITE_URL", value = "https://${var.host}" },
       { name = "JAVA_OPTS", value = "-Xmx${floor(var.memory * 0.7)}m" },
