@@ -2,6 +2,7 @@ package intake
 
 import (
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -143,6 +144,18 @@ func ValidIdempotencyKey(s string) bool {
 	_, err := hex.DecodeString(s)
 	return err == nil
 }
+
+// Stored says which case a request ended in.
+type Stored struct {
+	ID  int64
+	Ref string
+	// New is false when the idempotency key was already used: the request
+	// was a repeat (double click, reload, retry) and nothing was written.
+	New bool
+}
+
+// ErrNotFound is returned for a reference number no case has.
+var ErrNotFound = errors.New("intake: no such case")
 
 // Receipt is what the confirmation page shows of a stored case: nothing
 // personal, since its URL may be seen by others (history, a shared phone).
