@@ -3,6 +3,7 @@ package search
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
@@ -125,7 +126,6 @@ func (x *Index) Apply(upserts []facility.Facility, removes []int64) {
 			ps = append(ps, f)
 		}
 	}
-	slices.SortFunc(ps, func(a, b *facility.Facility) int { return cmp.Compare(a.ID, b.ID) })
 	s := build(ps)
 	s.partial = partial // before the first Replace: not Ready
 
@@ -148,9 +148,9 @@ const (
 	numOrders
 )
 
-// rec is the part of a facility that filters and figures read, packed into
-// 24 bytes: a nationwide search streams every rec, so their size is what
-// its time is made of. Coordinates are apart (geo), read only with a centre.
+// rec is the part of a facility that the searches visiting facilities one
+// by one (around a centre, or a small result set) read, packed into 24
+// bytes. Coordinates are apart (geo), read only with a centre.
 type rec struct {
 	monthly    uint32 // yen; 0: unknown
 	initial    uint32 // yen; noInitial: unknown
@@ -172,8 +172,31 @@ const noInitial = math.MaxUint32
 
 type geo struct{ lat, lng, cosLat float64 }
 
-// snapshot is one immutable state of the index. Documents (docs) are
-// positions in facs, which is sorted by id, so doc order is id order.
+// span is the documents lo ≤ d < hi.
+type span struct{ lo, hi int32 }
+
+// run is a maximal span of documents in one municipality.
+type run struct {
+	span
+	muni uint16
+}
+
+// snapshot is one immutable state of the index.
+//
+// Documents (docs) are positions in facs, which is sorted by prefecture,
+// then municipality code, then id. A prefecture is therefore one span of
+// documents and a municipality one run (two if its facilities disagree on
+// the prefecture), so an area search reads a contiguous part of every
+// array below, and counts per municipality are counts of bits over runs.
+//
+// The filters, counts and sums of a search without a centre work on 64
+// documents at a time, as bits of the words in blocks (see blockLayout):
+// a filter is a few word ANDs, a count a popcount, and facilities that do
+// not match cost nothing. The medians and the page come from the orders:
+// prefix[o] holds, for j < prefixParts, the set of documents among the
+// first (j+1)·part positions of order o, so the k-th match in that order is
+// found by a binary search over counts of bits, then a walk of at most part
+// positions.
 type snapshot struct {
 	facs        []*facility.Facility
 	recs        []rec
@@ -181,23 +204,81 @@ type snapshot struct {
 	partial     bool
 	lastUpdated time.Time
 
-	munis      []string  // municipality codes present, sorted
-	byMuni     [][]int32 // docs per municipality
-	byPref     [48][]int32
-	byPrefType [48][][]int32 // [pref][type]
-	byType     [][]int32
-	all        []int32
+	byID   []int32 // docs in id order (Facility, and the tie-break of distances)
+	idRank []int32 // idRank[doc] = position of doc in byID
+
+	munis     []string // municipality codes present, sorted
+	muniSpans [][]span // documents per municipality (index into munis)
+	runs      []run    // every document in one run, in document order
+	prefSpans [48]span // documents per prefecture; 0: unknown
+
+	lay    blockLayout
+	blocks []uint64 // lay.words words per 64 documents: block w describes docs 64w…64w+63
+	words  int      // (len(facs)+63)/64: words of a bitset with one bit per document
 
 	latOrder []int32   // docs by latitude
 	latKeys  []float64 // latitude of latOrder[i]
 
-	order [numOrders][]int32 // docs in each order
-	rank  [numOrders][]int32 // rank[o][doc] = position of doc in order[o]
+	order  [numOrders][]int32  // docs in each order
+	rank   [numOrders][]int32  // rank[o][doc] = position of doc in order[o]
+	prefix [numOrders][]uint64 // prefixParts bitsets of words words each (see above)
+	part   int                 // positions of an order per prefix step
+}
+
+// prefixParts is the number of prefix sets per order: 64 costs 32 bytes
+// per facility (four orders) and bounds the walk to find the k-th match to
+// 1/64 of the catalog.
+const prefixParts = 64
+
+// blockLayout places the attributes of 64 documents in one block of words:
+// bit i of word a of block w is attribute a of document 64w+i. A nationwide
+// search streams every block once, about 11 bytes per facility, and skips
+// the work for blocks where nothing matches.
+//
+// Costs are bit-sliced: word monthly+b holds bit b of each monthly total
+// (0 when unknown), so the sum over a set of documents is the sum of
+// popcount(set & slice)<<b, and "at most x" is a comparison of the slices
+// from the top bit down (atMost).
+type blockLayout struct {
+	typ      int // + type index (facility.Types)
+	care     int // + care level accepted
+	dementia int // 認知症 ○ or △
+	med      int // + medical item ○ or △
+	feat     int // + feature
+	vacant   int // a room available
+	knownM   int // monthly total known
+	knownI   int // initial cost known
+	monthly  int // + bit of the monthly total
+	initial  int // + bit of the initial cost
+	bitsM    int // slices of the monthly total
+	bitsI    int // slices of the initial cost
+	words    int // words per block
+}
+
+func newBlockLayout(bitsM, bitsI int) blockLayout {
+	var l blockLayout
+	n := 0
+	next := func(k int) int { n += k; return n - k }
+	l.typ = next(len(facility.Types))
+	l.care = next(int(facility.NumCareLevels))
+	l.dementia = next(1)
+	l.med = next(facility.NumMedical)
+	l.feat = next(len(facility.FeatureItems))
+	l.vacant = next(1)
+	l.knownM = next(1)
+	l.knownI = next(1)
+	l.monthly = next(bitsM)
+	l.initial = next(bitsI)
+	l.bitsM, l.bitsI, l.words = bitsM, bitsI, n
+	return l
 }
 
 func (s *snapshot) doc(id int64) (int32, bool) {
-	i, ok := slices.BinarySearchFunc(s.facs, id, func(f *facility.Facility, id int64) int { return cmp.Compare(f.ID, id) })
-	return int32(i), ok
+	i, ok := slices.BinarySearchFunc(s.byID, id, func(d int32, id int64) int { return cmp.Compare(s.facs[d].ID, id) })
+	if !ok {
+		return 0, false
+	}
+	return s.byID[i], true
 }
 
 // Degrees to radians, the same constant PostgreSQL's radians() uses.
@@ -228,11 +309,11 @@ func BBox(lat, lng float64, radiusM int) (minLat, maxLat, minLng, maxLng float64
 	return lat - dLat, lat + dLat, lng - dLng, lng + dLng
 }
 
+// build makes a snapshot of facs (unique ids), which it reorders.
 func build(facs []*facility.Facility) *snapshot {
 	n := len(facs)
-	s := &snapshot{facs: facs, recs: make([]rec, n), geos: make([]geo, n), all: make([]int32, n)}
-	nt := len(facility.Types)
-	s.byType = make([][]int32, nt)
+	s := &snapshot{facs: facs, recs: make([]rec, n), geos: make([]geo, n), words: (n + 63) / 64}
+
 	muniSet := map[string]uint16{}
 	for _, f := range facs {
 		if _, ok := muniSet[f.MuniCode]; !ok {
@@ -247,22 +328,42 @@ func build(facs []*facility.Facility) *snapshot {
 	for i, c := range s.munis {
 		muniSet[c] = uint16(i)
 	}
-	s.byMuni = make([][]int32, len(s.munis))
-	for p := range s.byPrefType {
-		s.byPrefType[p] = make([][]int32, nt)
+
+	// Document order: prefecture, municipality, id.
+	prefOf := func(f *facility.Facility) uint8 {
+		if f.PrefCode >= 1 && f.PrefCode <= 47 {
+			return uint8(f.PrefCode)
+		}
+		return 0
 	}
+	type sortKey struct {
+		area uint32 // pref<<16 | muni
+		id   int64
+		f    *facility.Facility
+	}
+	keys := make([]sortKey, n)
+	for i, f := range facs {
+		keys[i] = sortKey{uint32(prefOf(f))<<16 | uint32(muniSet[f.MuniCode]), f.ID, f}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Or(cmp.Compare(a.area, b.area), cmp.Compare(a.id, b.id)) })
+	ids := make([]int64, n)
+	for i, k := range keys {
+		facs[i], ids[i] = k.f, k.id
+	}
+	keys = nil
 
 	confirmed := make([]int64, n) // unix µs of the latest vacancy confirmation; 0: never
 	opened := make([]int32, n)    // days since 1970; MinInt32: unknown
+	var maxM, maxI uint32         // largest known costs: the number of bit slices
 	for i, f := range facs {
-		d := int32(i)
-		s.all[i] = d
 		r := &s.recs[i]
 		r.monthly = uint32(min(max(f.Monthly.Total(), 0), math.MaxUint32))
 		r.initial = noInitial
 		if f.InitialCost >= 0 {
 			r.initial = uint32(min(f.InitialCost, noInitial-1))
+			maxI = max(maxI, r.initial)
 		}
+		maxM = max(maxM, r.monthly)
 		s.geos[i] = geo{f.Lat, f.Lng, cosDeg(f.Lat)}
 		r.features = uint32(f.Features)
 		r.rooms = uint16(min(max(f.AvailableRooms(), 0), math.MaxUint16))
@@ -280,9 +381,7 @@ func build(facs []*facility.Facility) *snapshot {
 			ti = 0 // the database constrains types; never reached
 		}
 		r.typ = uint8(ti)
-		if f.PrefCode >= 1 && f.PrefCode <= 47 {
-			r.pref = uint8(f.PrefCode)
-		}
+		r.pref = prefOf(f)
 		r.care = uint8(f.CareLevels)
 		r.dementia = uint8(f.Dementia)
 		if t := f.VacancyConfirmedAt(); !t.IsZero() {
@@ -296,13 +395,50 @@ func build(facs []*facility.Facility) *snapshot {
 		if f.UpdatedAt.After(s.lastUpdated) {
 			s.lastUpdated = f.UpdatedAt
 		}
-		s.byMuni[r.muni] = append(s.byMuni[r.muni], d)
-		s.byPref[r.pref] = append(s.byPref[r.pref], d)
-		s.byPrefType[r.pref][ti] = append(s.byPrefType[r.pref][ti], d)
-		s.byType[ti] = append(s.byType[ti], d)
 	}
 
-	s.latOrder = slices.Clone(s.all)
+	s.byID = make([]int32, n)
+	for d := range s.byID {
+		s.byID[d] = int32(d)
+	}
+	slices.SortFunc(s.byID, func(a, b int32) int { return cmp.Compare(ids[a], ids[b]) })
+	s.idRank = make([]int32, n)
+	for i, d := range s.byID {
+		s.idRank[d] = int32(i)
+	}
+
+	// Areas: runs of one (prefecture, municipality), then their unions.
+	s.muniSpans = make([][]span, len(s.munis))
+	for p := range s.prefSpans {
+		s.prefSpans[p] = span{int32(n), int32(n)}
+	}
+	for d := 0; d < n; {
+		r := s.recs[d]
+		e := d + 1
+		for e < n && s.recs[e].muni == r.muni && s.recs[e].pref == r.pref {
+			e++
+		}
+		sp := span{int32(d), int32(e)}
+		s.runs = append(s.runs, run{sp, r.muni})
+		s.muniSpans[r.muni] = append(s.muniSpans[r.muni], sp)
+		if ps := &s.prefSpans[r.pref]; ps.lo == int32(n) {
+			*ps = sp
+		} else {
+			ps.hi = sp.hi
+		}
+		d = e
+	}
+
+	s.lay = newBlockLayout(bits.Len32(maxM), bits.Len32(maxI))
+	s.blocks = make([]uint64, s.words*s.lay.words)
+	for d := range s.recs {
+		s.setBlockBits(d)
+	}
+
+	s.latOrder = make([]int32, n)
+	for d := range s.latOrder {
+		s.latOrder[d] = int32(d)
+	}
 	slices.SortFunc(s.latOrder, func(a, b int32) int { return cmp.Compare(s.geos[a].lat, s.geos[b].lat) })
 	s.latKeys = make([]float64, n)
 	for i, d := range s.latOrder {
@@ -327,7 +463,7 @@ func build(facs []*facility.Facility) *snapshot {
 			if c := cmp.Compare(confirmed[b], confirmed[a]); c != 0 { // newest first, never (0) last
 				return c
 			}
-			return cmp.Compare(a, b)
+			return cmp.Compare(ids[a], ids[b])
 		},
 		ordMonthly: func(a, b int32) int {
 			ra, rb := s.recs[a].monthly, s.recs[b].monthly
@@ -337,7 +473,7 @@ func build(facs []*facility.Facility) *snapshot {
 			if c := cmp.Compare(ra, rb); c != 0 {
 				return c
 			}
-			return cmp.Compare(a, b)
+			return cmp.Compare(ids[a], ids[b])
 		},
 		ordInitial: func(a, b int32) int {
 			ra, rb := s.recs[a].initial, s.recs[b].initial
@@ -347,43 +483,108 @@ func build(facs []*facility.Facility) *snapshot {
 			if c := cmp.Compare(ra, rb); c != 0 {
 				return c
 			}
-			return cmp.Compare(a, b)
+			return cmp.Compare(ids[a], ids[b])
 		},
 		ordNewest: func(a, b int32) int {
 			if c := cmp.Compare(opened[b], opened[a]); c != 0 { // unknown is MinInt32: last
 				return c
 			}
-			return cmp.Compare(b, a)
+			return cmp.Compare(ids[b], ids[a])
 		},
 	}
+	s.part = max(1, (n+prefixParts-1)/prefixParts)
 	var wg sync.WaitGroup
 	for o := range numOrders {
 		wg.Go(func() {
-			ord := slices.Clone(s.all)
+			ord := slices.Clone(s.byID) // id order: most orders end with it, so the sort has less to do
 			slices.SortFunc(ord, less[o])
 			rk := make([]int32, n)
+			pre := make([]uint64, prefixParts*s.words)
 			for i, d := range ord {
 				rk[d] = int32(i)
+				pre[i/s.part*s.words+int(d>>6)] |= 1 << (d & 63)
 			}
-			s.order[o], s.rank[o] = ord, rk
+			for j := 1; j < prefixParts; j++ {
+				prev, cur := pre[(j-1)*s.words:j*s.words], pre[j*s.words:(j+1)*s.words]
+				for w := range cur {
+					cur[w] |= prev[w]
+				}
+			}
+			s.order[o], s.rank[o], s.prefix[o] = ord, rk, pre
 		})
 	}
 	wg.Wait()
 	return s
 }
 
-// muniDocs returns the posting lists of a municipality code, with the
-// wards of a designated city.
-func (s *snapshot) muniDocs(code string) [][]int32 {
-	var out [][]int32
-	add := func(c string) {
-		if i, ok := slices.BinarySearch(s.munis, c); ok {
-			out = append(out, s.byMuni[i])
+// setBlockBits sets the bits of document d in its block.
+func (s *snapshot) setBlockBits(d int) {
+	r, l := &s.recs[d], &s.lay
+	b := s.blocks[d/64*l.words : (d/64+1)*l.words]
+	bit := uint64(1) << (d % 64)
+	set := func(a int, ok bool) {
+		if ok {
+			b[a] |= bit
 		}
 	}
-	add(code)
-	for _, w := range area.Wards(code) {
-		add(w.Code)
+	set(l.typ+int(r.typ), true)
+	for c := range int(facility.NumCareLevels) {
+		set(l.care+c, r.care&(1<<c) != 0)
 	}
-	return out
+	set(l.dementia, r.dementia != uint8(facility.No))
+	for m := range facility.NumMedical {
+		set(l.med+m, r.medOK&(1<<m) != 0)
+	}
+	for f := range len(facility.FeatureItems) {
+		set(l.feat+f, r.features&(1<<f) != 0)
+	}
+	set(l.vacant, r.rooms > 0)
+	set(l.knownM, r.monthly > 0)
+	for i := range l.bitsM {
+		set(l.monthly+i, r.monthly&(1<<i) != 0)
+	}
+	if r.initial != noInitial {
+		set(l.knownI, true)
+		for i := range l.bitsI {
+			set(l.initial+i, r.initial&(1<<i) != 0)
+		}
+	}
+}
+
+// area is the documents of q's prefecture and municipality (with the wards
+// of a designated city), in document order; nil when q has no area.
+func (s *snapshot) area(q Query) []span {
+	if q.Muni == "" && q.Pref == 0 {
+		return nil
+	}
+	out := []span{} // not nil: an area, perhaps without facilities
+	if q.Pref < 0 || q.Pref >= len(s.prefSpans) {
+		return out
+	}
+	add := func(sp span) {
+		if q.Pref != 0 { // a municipality code of another prefecture finds nothing
+			ps := s.prefSpans[q.Pref]
+			sp.lo, sp.hi = max(sp.lo, ps.lo), min(sp.hi, ps.hi)
+		}
+		if sp.lo < sp.hi {
+			out = append(out, sp)
+		}
+	}
+	if q.Muni == "" {
+		add(s.prefSpans[q.Pref])
+		return out
+	}
+	addMuni := func(c string) {
+		if i, ok := slices.BinarySearch(s.munis, c); ok {
+			for _, sp := range s.muniSpans[i] {
+				add(sp)
+			}
+		}
+	}
+	addMuni(q.Muni)
+	for _, w := range area.Wards(q.Muni) {
+		addMuni(w.Code)
+	}
+	slices.SortFunc(out, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	return slices.Compact(out)
 }
