@@ -62,6 +62,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Metrics:      reg,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Index:        index,
+		Staff:        db,
+		PublicURL:    cfg.PublicURL,
 		// Rendered search pages, valid until the catalog or the date changes.
 		PageCacheBytes: 32 << 20,
 		Ready: []web.ReadyCheck{

@@ -55,7 +55,20 @@ type page struct {
 	Title     string
 	RequestID string // on error pages only (other pages may be cached)
 	Canonical string // path+query of the canonical URL, "" for none
-	Data      any
+	// CSRF is the browser's CSRF token: forms render it with
+	// {{template "csrf" $}}, and the layout hands it to htmx. Empty on
+	// pages shared between visitors (the search page cache).
+	CSRF string
+	// Staff is the signed-in staff member on staff routes, else nil.
+	Staff *staffView
+	Data  any
+}
+
+// staffView is the signed-in user as the layout shows it.
+type staffView struct {
+	ID        int64
+	Name      string
+	RoleLabel string
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -66,7 +79,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderPage is render with a canonical URL for the page.
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, canonical string, data any) {
-	body, err := s.execPage(name, page{Title: title, Canonical: canonical, Data: data})
+	p := page{Title: title, Canonical: canonical, Data: data, CSRF: s.csrfToken(w, r)}
+	if u, ok := Staff(r); ok {
+		p.Staff = &staffView{ID: u.ID, Name: u.Name, RoleLabel: u.Role.Label()}
+	}
+	body, err := s.execPage(name, p)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -101,6 +118,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 
 var errorText = map[int]struct{ title, body string }{
 	http.StatusBadRequest:            {"入力内容を確認してください", "送信された内容を読み取れませんでした。お手数ですが、前のページに戻ってもう一度お試しください。"},
+	http.StatusForbidden:             {"送信を受け付けられませんでした", "ページを開いてから時間がたったか、別のサイトから送信された可能性があります。お手数ですが、前のページを開き直してからもう一度お試しください。"},
 	http.StatusNotFound:              {"ページが見つかりません", "お探しのページは移動または削除された可能性があります。トップページから探し直してください。"},
 	http.StatusMethodNotAllowed:      {"この操作はできません", "このページでは、その操作を受け付けていません。トップページからやり直してください。"},
 	http.StatusRequestEntityTooLarge: {"送信内容が大きすぎます", "送信された内容が大きすぎるため受け付けられませんでした。内容を減らしてもう一度お試しください。"},
@@ -117,6 +135,12 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int)
 	if !ok {
 		txt = errorText[http.StatusInternalServerError]
 	}
+	s.renderErrorText(w, r, status, txt.title, txt.body)
+}
+
+// renderErrorText is renderError with its own heading and text.
+func (s *Server) renderErrorText(w http.ResponseWriter, r *http.Request, status int, title, body string) {
+	txt := struct{ title, body string }{title, body}
 	var buf bytes.Buffer
 	t := s.pages.byName["error"]
 	data := struct {

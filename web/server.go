@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"carematch/auth"
 	"carematch/metrics"
 	"carematch/search"
 )
@@ -40,6 +41,9 @@ type Server struct {
 	cache        *pageCache
 	draining     atomic.Bool
 	routes       []route
+	staff        StaffStore
+	mailer       auth.Mailer
+	publicURL    string
 }
 
 // Options configures a Server.
@@ -54,6 +58,14 @@ type Options struct {
 	Index *search.Index
 	// PageCacheBytes bounds the cache of rendered search pages; 0 disables it.
 	PageCacheBytes int
+	// Staff is the storage of staff accounts and sessions. Without it
+	// every staff route answers 503 (public pages do not need it).
+	Staff StaffStore
+	// Mailer sends password-reset mails; without it the reset page says
+	// mail is unavailable and to ask an administrator.
+	Mailer auth.Mailer
+	// PublicURL is the site's base URL, for links in mails.
+	PublicURL string
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -72,6 +84,7 @@ func New(o Options) (*Server, error) {
 		log: o.Log, metrics: o.Metrics, ready: o.Ready, maxBodyBytes: o.MaxBodyBytes,
 		now: o.Now, assets: a, index: o.Index, form: newSearchForm(),
 		cache: newPageCache(o.PageCacheBytes),
+		staff: o.Staff, mailer: o.Mailer, publicURL: o.PublicURL,
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -105,6 +118,22 @@ type Access struct {
 // public is the access of pages anyone may see.
 var public = Access{Public: true}
 
+// Staff access levels, named for who they admit.
+var (
+	// anyStaff: every signed-in staff member.
+	anyStaff = staffOnly(auth.Consultant, auth.Manager, auth.Admin, auth.FacilityStaff)
+	// caseWorkers: the staff who work on consultations (not facility staff).
+	caseWorkers = staffOnly(auth.Consultant, auth.Manager, auth.Admin)
+)
+
+func staffOnly(roles ...auth.Role) Access {
+	a := Access{}
+	for _, r := range roles {
+		a.Roles = append(a.Roles, string(r))
+	}
+	return a
+}
+
 func (s *Server) routeTable() []route {
 	return []route{
 		{"GET /healthz", s.healthz, public},
@@ -117,9 +146,27 @@ func (s *Server) routeTable() []route {
 		{"GET /facilities/{id}", s.facilityPage, public},
 		{"GET /api/v1/search", s.apiSearch, public},
 		{"GET /api/v1/facilities/{id}", s.apiFacility, public},
+		{"GET /api/v1/staff/me", s.apiStaffMe, anyStaff},
+		{"GET /staff", s.staffHome, caseWorkers},
 		{"/api/", s.apiNotFound, public},
 		{"/", s.notFound, public},
 	}
+}
+
+// RouteInfo is a route's pattern and access, for tests that walk the route
+// table (the authorisation matrix, CSRF on every unsafe route).
+type RouteInfo struct {
+	Pattern string
+	Access  Access
+}
+
+// Routes lists the route table.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = RouteInfo{r.Pattern, r.Access}
+	}
+	return out
 }
 
 // Patterns lists the route patterns.
@@ -135,7 +182,7 @@ func (s *Server) Patterns() []string {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes {
-		mux.HandleFunc(r.Pattern, r.Handler)
+		mux.HandleFunc(r.Pattern, s.guard(r))
 	}
 	return s.middleware(mux)
 }
