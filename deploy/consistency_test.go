@@ -186,3 +186,31 @@ func TestEnvironmentValuesAreVariablesTheBinaryReads(t *testing.T) {
 		}
 	}
 }
+
+// compose.yaml runs the same binary locally; it too may set only variables
+// the binary reads.
+func TestComposeSetsOnlyVariablesTheBinaryReads(t *testing.T) {
+	known := map[string]bool{}
+	for _, v := range config.Vars() {
+		known[v.Name] = true
+	}
+	lines := strings.Split(string(readRepoFile(t, "compose.yaml")), "\n")
+	in, seen := false, 0
+	for _, line := range lines {
+		switch {
+		case strings.TrimSpace(line) == "environment: &app-env":
+			in = true
+		case in && strings.HasPrefix(line, "    ") && strings.Contains(line, ":"):
+			name := strings.TrimSpace(strings.SplitN(line, ":", 2)[0])
+			seen++
+			if !known[name] {
+				t.Errorf("compose.yaml sets %s, which the binary does not read", name)
+			}
+		case in:
+			in = false
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no app environment found in compose.yaml (anchor &app-env)")
+	}
+}
