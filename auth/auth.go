@@ -5,7 +5,6 @@
 package auth
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -168,16 +167,12 @@ var (
 	ErrTOTPReplay = errors.New("auth: TOTP code already used")
 	// ErrResetInvalid is a reset token that is unknown, used or expired.
 	ErrResetInvalid = errors.New("auth: reset token invalid, used or expired")
+	// ErrResetLimit: the account got enough reset mails for now.
+	ErrResetLimit = errors.New("auth: too many reset requests")
 )
 
-// Mailer sends the password-reset mail. It is declared here, beside the
-// reset rules, so the one wiring place (package app) can hand the web
-// server whatever delivers mail (the transactional outbox).
-type Mailer interface {
-	SendPasswordReset(ctx context.Context, m ResetMail) error
-}
-
-// ResetMail is a password-reset mail to one staff member.
+// ResetMail is a password-reset mail to one staff member; the store
+// writes it to the mail outbox with the token.
 type ResetMail struct {
 	UserID    int64
 	To        string

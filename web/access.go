@@ -43,7 +43,6 @@ func (s *Server) guard(rt route) http.HandlerFunc {
 			s.forbidden(w, r)
 			return
 		}
-		st.session, st.user = &sess, &u
 		rt.Handler(w, r)
 	}
 }
@@ -77,4 +76,16 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderError(w, r, http.StatusServiceUnavailable)
+}
+
+// localPath returns next when it is a path on this site under /staff
+// (never another host: //evil.example or /\evil.example), else def.
+func localPath(next, def string) string {
+	if !strings.HasPrefix(next, "/staff") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return def
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return def
+	}
+	return next
 }

@@ -42,7 +42,6 @@ type Server struct {
 	draining     atomic.Bool
 	routes       []route
 	staff        StaffStore
-	mailer       auth.Mailer
 	publicURL    string
 }
 
@@ -61,9 +60,6 @@ type Options struct {
 	// Staff is the storage of staff accounts and sessions. Without it
 	// every staff route answers 503 (public pages do not need it).
 	Staff StaffStore
-	// Mailer sends password-reset mails; without it the reset page says
-	// mail is unavailable and to ask an administrator.
-	Mailer auth.Mailer
 	// PublicURL is the site's base URL, for links in mails.
 	PublicURL string
 }
@@ -84,7 +80,7 @@ func New(o Options) (*Server, error) {
 		log: o.Log, metrics: o.Metrics, ready: o.Ready, maxBodyBytes: o.MaxBodyBytes,
 		now: o.Now, assets: a, index: o.Index, form: newSearchForm(),
 		cache: newPageCache(o.PageCacheBytes),
-		staff: o.Staff, mailer: o.Mailer, publicURL: o.PublicURL,
+		staff: o.Staff, publicURL: o.PublicURL,
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -148,6 +144,20 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/facilities/{id}", s.apiFacility, public},
 		{"GET /api/v1/staff/me", s.apiStaffMe, anyStaff},
 		{"GET /staff", s.staffHome, caseWorkers},
+		{"GET /staff/login", s.loginPage, public},
+		{"POST /staff/login", s.login, public},
+		{"GET /staff/login/totp", s.totpPage, public},    // needs a session half-way through sign-in
+		{"POST /staff/login/totp", s.totpSubmit, public}, // (checked by the handler)
+		{"GET /staff/login/enrol", s.enrolPage, public},
+		{"POST /staff/login/enrol", s.enrolSubmit, public},
+		{"POST /staff/logout", s.logout, anyStaff},
+		{"GET /staff/account", s.accountPage, anyStaff},
+		{"GET /staff/account/totp", s.accountTOTPPage, anyStaff},
+		{"POST /staff/account/totp", s.accountTOTPSubmit, anyStaff},
+		{"GET /staff/password/forgot", s.forgotPage, public},
+		{"POST /staff/password/forgot", s.forgotSubmit, public},
+		{"GET /staff/password/reset", s.resetPage, public},
+		{"POST /staff/password/reset", s.resetSubmit, public},
 		{"/api/", s.apiNotFound, public},
 		{"/", s.notFound, public},
 	}

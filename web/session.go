@@ -27,6 +27,10 @@ type StaffStore interface {
 	LoginThrottle(ctx context.Context, accountKey []byte, ip string, since time.Time) (auth.Throttle, error)
 	RecordLoginFailure(ctx context.Context, accountKey []byte, ip string, at time.Time) error
 	ClearLoginFailures(ctx context.Context, accountKey []byte) error
+
+	CreatePasswordReset(ctx context.Context, tokenHash []byte, now time.Time, m auth.ResetMail) error
+	PasswordResetValid(ctx context.Context, tokenHash []byte, now time.Time) (bool, error)
+	UsePasswordReset(ctx context.Context, tokenHash []byte, now time.Time, passwordHash string) (auth.User, error)
 }
 
 // Cookie names. Over HTTPS they carry the __Host- prefix: the browser then
@@ -97,7 +101,7 @@ func state(r *http.Request) *reqState {
 // (every route whose Access is not Public), and false elsewhere.
 func Staff(r *http.Request) (auth.User, bool) {
 	st := state(r)
-	if st.user == nil {
+	if st.user == nil || st.session == nil || st.session.Stage != auth.StageFull {
 		return auth.User{}, false
 	}
 	return *st.user, true
@@ -159,5 +163,39 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (auth.Se
 		}
 		sess.LastSeenAt = now
 	}
+	st := state(r)
+	st.session, st.user = &sess, &u
 	return sess, u, true, nil
+}
+
+// startSession creates a session for u in stage and sets its cookie. Any
+// session the browser had is deleted in the same transaction and the CSRF
+// token is renewed: the ids before and after sign-in never match
+// (session fixation).
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u auth.User, stage auth.Stage) error {
+	sess, tok := auth.NewSession(u.ID, stage, s.now())
+	var old []byte
+	if t := cookieValue(r, sessionCookie); t != "" {
+		old = auth.HashToken(t)
+	}
+	if err := s.staff.CreateSession(r.Context(), sess, old); err != nil {
+		return err
+	}
+	setCookie(w, r, sessionCookie, tok)
+	s.renewCSRF(w, r)
+	st := state(r)
+	st.session, st.user = &sess, &u
+	return nil
+}
+
+// endSession deletes the server session and the cookie.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
+	if t := cookieValue(r, sessionCookie); t != "" && s.staff != nil {
+		if err := s.staff.DeleteSession(r.Context(), auth.HashToken(t)); err != nil {
+			return err
+		}
+	}
+	clearCookie(w, r, sessionCookie)
+	s.renewCSRF(w, r)
+	return nil
 }

@@ -169,6 +169,26 @@ func (b *browser) csrf() string {
 	return ""
 }
 
+// post submits a form with the browser's CSRF token.
+func (b *browser) post(path string, form url.Values) response {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf_token", b.csrf())
+	return b.do("POST", path, form)
+}
+
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.base)
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
 func TestCSRFCookieFlags(t *testing.T) {
 	e := newStaffEnv(t)
 	b := e.browser(t)
