@@ -1,7 +1,6 @@
 package search
 
 import (
-	"cmp"
 	"math/bits"
 	"slices"
 
@@ -72,23 +71,28 @@ func (x *Index) Search(q Query) Result {
 	sc := x.getScratch(s)
 	defer x.putScratch(sc)
 
-	// The result set is found in one of two ways. Around a centre, the
-	// candidates (a band of latitude, or the area) are visited one by one
-	// and the matches listed. Otherwise the blocks of the area are filtered
-	// 64 documents at a time into the bitset sc.in, and the matches are
-	// listed only when there are few: sorting a short list is cheaper than
-	// looking them up in the orders.
+	// The area's blocks are filtered 64 documents at a time into the
+	// bitset sc.in; around a centre, the area is first narrowed to the
+	// municipalities near it, and the documents that pass the filters are
+	// then checked one by one for the distance. The matches are listed
+	// when sorted by distance or when there are few: sorting a short list is
+	// cheaper than looking them up in the orders.
 	var t tally
 	area := s.area(q)
+	var n *near
 	if q.HasCenter {
-		s.scanNear(q, area, sc, &t)
-	} else {
-		s.scanBlocks(q, area, sc, &t)
-		defer clear(sc.in[sc.inLo:sc.inHi])
-		s.countMunis(area, sc)
+		n = &near{lat: q.Lat, lng: q.Lng, cos: cosDeg(q.Lat), radiusM: q.RadiusM, byDistance: q.sort() == SortDistance}
+		if q.RadiusM > 0 {
+			n.minLat, n.maxLat, n.minLng, n.maxLng = BBox(q.Lat, q.Lng, q.RadiusM)
+			area = s.nearSpans(area, n.minLat, n.maxLat, n.minLng, n.maxLng)
+		}
 	}
-	listed := q.HasCenter || t.total <= s.part
-	if !q.HasCenter && listed {
+	t = s.scanBlocks(q, area, n, sc)
+	defer clear(sc.in[sc.inLo:sc.inHi])
+	s.countMunis(area, sc)
+	byDistance := n != nil && n.byDistance
+	listed := byDistance || t.total <= s.part
+	if listed && !byDistance {
 		sc.list()
 	}
 
@@ -183,11 +187,11 @@ func (q Query) impossible() bool {
 		q.HasMaxInit && q.MaxInitial < 0
 }
 
-// scanBlocks finds the result set of q, which has no centre, in the area
-// (nil: everywhere): the documents of each block that pass every filter
-// are one word, computed from the block's attribute words, set in sc.in and
-// tallied by popcounts.
-func (s *snapshot) scanBlocks(q Query, area []span, sc *scratch, t *tally) {
+// scanBlocks finds the result set of q in the area (nil: everywhere): the
+// documents of each block that pass every filter are one word, computed
+// from the block's attribute words, narrowed to those near the centre n if
+// any, set in sc.in and tallied by popcounts.
+func (s *snapshot) scanBlocks(q Query, area []span, n *near, sc *scratch) tally {
 	l := &s.lay
 	need := sc.need[:0] // words that must all be set
 	if q.HasCare {
@@ -212,6 +216,16 @@ func (s *snapshot) scanBlocks(q Query, area []span, sc *scratch, t *tally) {
 		anyType = append(anyType, l.typ+bits.TrailingZeros16(m))
 	}
 	sc.need, sc.any = need, anyType
+	countTypes := anyType // the types that can have matches
+	if len(countTypes) == 0 {
+		countTypes = s.allTypes
+	}
+	maxM, maxI := uint64(q.MaxMonthly)/uint64(l.unitM), uint64(q.MaxInitial)/uint64(l.unitI)
+	// The tally is kept in variables of this function: the loop is the
+	// hot path of every large search.
+	var total, withVac, nM, nI int
+	var sumM, sumI uint64 // in units
+	var types [16]int
 
 	everywhere := [1]span{{0, int32(len(s.recs))}}
 	if area == nil {
@@ -241,33 +255,38 @@ func (s *snapshot) scanBlocks(q Query, area []span, sc *scratch, t *tally) {
 				r &= m
 			}
 			if r != 0 && q.MaxMonthly > 0 {
-				r &= atMost(b[l.monthly:l.monthly+l.bitsM], b[l.knownM], uint64(q.MaxMonthly))
+				r &= atMost(b[l.monthly:l.monthly+l.bitsM], b[l.knownM], maxM)
 			}
 			if r != 0 && q.HasMaxInit {
-				r &= atMost(b[l.initial:l.initial+l.bitsI], b[l.knownI], uint64(q.MaxInitial))
+				r &= atMost(b[l.initial:l.initial+l.bitsI], b[l.knownI], maxI)
+			}
+			if r != 0 && n != nil {
+				r = s.within(n, w, r, sc)
 			}
 			if r == 0 {
 				continue
 			}
 			sc.in[w] |= r
-			t.total += bits.OnesCount64(r)
-			t.withVac += bits.OnesCount64(r & b[l.vacant])
-			for i := range len(facility.Types) {
-				t.types[i] += bits.OnesCount64(r & b[l.typ+i])
+			total += bits.OnesCount64(r)
+			withVac += bits.OnesCount64(r & b[l.vacant])
+			for _, a := range countTypes {
+				types[a-l.typ] += bits.OnesCount64(r & b[a])
 			}
-			t.nM += bits.OnesCount64(r & b[l.knownM])
-			t.nI += bits.OnesCount64(r & b[l.knownI])
+			nM += bits.OnesCount64(r & b[l.knownM])
+			nI += bits.OnesCount64(r & b[l.knownI])
 			for i, sl := range b[l.monthly : l.monthly+l.bitsM] {
-				t.sumM += int64(bits.OnesCount64(r&sl)) << i
+				sumM += uint64(bits.OnesCount64(r&sl)) << i
 			}
 			for i, sl := range b[l.initial : l.initial+l.bitsI] {
-				t.sumI += int64(bits.OnesCount64(r&sl)) << i
+				sumI += uint64(bits.OnesCount64(r&sl)) << i
 			}
 		}
 	}
 	if sc.inLo > sc.inHi {
 		sc.inLo, sc.inHi = 0, 0
 	}
+	return tally{total: total, withVac: withVac, types: types, nM: nM, nI: nI,
+		sumM: int64(sumM) * int64(l.unitM), sumI: int64(sumI) * int64(l.unitI)}
 }
 
 // atMost returns the documents of a block, among known, whose bit-sliced
@@ -293,23 +312,15 @@ func atMost(slices []uint64, known, x uint64) uint64 {
 // countMunis counts the result set sc.in per municipality of the area
 // (nil: everywhere), one run at a time.
 func (s *snapshot) countMunis(area []span, sc *scratch) {
-	everywhere := [1]span{{0, int32(len(s.recs))}}
-	if area == nil {
-		area = everywhere[:]
-	}
-	for _, sp := range area {
-		i, _ := slices.BinarySearchFunc(s.runs, sp.lo, func(r run, lo int32) int { return cmp.Compare(r.hi, lo+1) })
-		for ; i < len(s.runs) && s.runs[i].lo < sp.hi; i++ {
-			r := s.runs[i]
-			c := countRange(sc.in, max(r.lo, sp.lo), min(r.hi, sp.hi))
-			if c == 0 {
-				continue
-			}
-			if sc.muniCnt[r.muni] == 0 {
-				sc.touched = append(sc.touched, r.muni)
-			}
-			sc.muniCnt[r.muni] += c
+	for r, sp := range s.runsIn(area) {
+		c := countRange(sc.in, sp.lo, sp.hi)
+		if c == 0 {
+			continue
 		}
+		if sc.muniCnt[r.muni] == 0 {
+			sc.touched = append(sc.touched, r.muni)
+		}
+		sc.muniCnt[r.muni] += c
 	}
 }
 
@@ -369,127 +380,39 @@ func (s *snapshot) kth(sc *scratch, o, k int) int {
 	}
 }
 
-// scanNear finds the result set of q, which has a centre, in the area (nil:
-// everywhere): the candidates, a band of latitude or the area's documents,
-// are checked one by one and the matches listed with their distance.
-func (s *snapshot) scanNear(q Query, area []span, sc *scratch, t *tally) {
-	n := near{filter: newFilter(q), lat: q.Lat, lng: q.Lng, cos: cosDeg(q.Lat), radiusM: q.RadiusM}
-	everywhere := [1]span{{0, int32(len(s.recs))}}
-	size := len(s.recs)
-	if area != nil {
-		size = 0
-		for _, sp := range area {
-			size += int(sp.hi - sp.lo)
-		}
-	} else {
-		area = everywhere[:]
-	}
-	if q.RadiusM > 0 {
-		n.minLat, n.maxLat, n.minLng, n.maxLng = BBox(q.Lat, q.Lng, q.RadiusM)
-		lo, _ := slices.BinarySearch(s.latKeys, n.minLat)
-		hi, _ := slices.BinarySearch(s.latKeys, n.maxLat)
-		for hi < len(s.latKeys) && s.latKeys[hi] == n.maxLat {
-			hi++
-		}
-		if hi-lo < size {
-			for _, d := range s.latOrder[lo:hi] {
-				if inSpans(area, d) {
-					s.visitNear(&n, d, sc, t)
-				}
-			}
-			return
-		}
-	}
-	for _, sp := range area {
-		for d := sp.lo; d < sp.hi; d++ {
-			s.visitNear(&n, d, sc, t)
-		}
-	}
-}
-
-func inSpans(spans []span, d int32) bool {
-	for _, sp := range spans {
-		if sp.lo <= d && d < sp.hi {
-			return true
-		}
-	}
-	return false
-}
-
-// near is a query with a centre, ready to check facilities one by one.
+// near is the centre of a query, with its radius and the box around it.
 type near struct {
-	filter
 	lat, lng, cos                  float64
 	radiusM                        int // 0: no limit
 	minLat, maxLat, minLng, maxLng float64
+	byDistance                     bool // list the matches with their distance
 }
 
-// filter is a query's conditions on one facility.
-type filter struct {
-	types      uint16 // bits of type indexes; 0: any
-	med        uint16 // medical items required
-	features   uint32
-	care       uint8 // bit of the care level required; 0: none
-	dementia   bool
-	vacancy    bool
-	maxMonthly int64 // 0: no limit
-	hasMaxInit bool
-	maxInitial int64
-}
-
-func newFilter(q Query) filter {
-	f := filter{types: q.typeMask(), med: q.medicalMask(), features: uint32(q.Features), dementia: q.Dementia,
-		vacancy: q.VacancyOnly, maxMonthly: q.MaxMonthly, hasMaxInit: q.HasMaxInit, maxInitial: q.MaxInitial}
-	if q.HasCare {
-		f.care = 1 << q.Care
+// within keeps the documents of r, in block w, that lie within n's radius,
+// listing them with their distance when the query sorts by it.
+func (s *snapshot) within(n *near, w int, r uint64, sc *scratch) uint64 {
+	for m := r; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		d := int32(w*64 + i)
+		g := &s.geos[d]
+		if n.radiusM > 0 && (g.lat < n.minLat || g.lat > n.maxLat || g.lng < n.minLng || g.lng > n.maxLng) {
+			r &^= 1 << i
+			continue
+		}
+		if n.radiusM == 0 && !n.byDistance {
+			continue
+		}
+		dm := distanceM(n.lat, n.lng, n.cos, g.lat, g.lng, g.cosLat)
+		if n.radiusM > 0 && int(dm) > n.radiusM {
+			r &^= 1 << i
+			continue
+		}
+		if n.byDistance {
+			sc.matches = append(sc.matches, d)
+			sc.dists = append(sc.dists, dm)
+		}
 	}
-	return f
-}
-
-func (f *filter) match(r *rec) bool {
-	return (f.types == 0 || f.types&(1<<r.typ) != 0) &&
-		(f.maxMonthly == 0 || r.monthly != 0 && int64(r.monthly) <= f.maxMonthly) &&
-		(!f.hasMaxInit || r.initial != noInitial && int64(r.initial) <= f.maxInitial) &&
-		r.care&f.care == f.care &&
-		(!f.dementia || r.dementia != uint8(facility.No)) &&
-		r.medOK&f.med == f.med &&
-		r.features&f.features == f.features &&
-		(!f.vacancy || r.rooms > 0)
-}
-
-// visitNear adds document d to the result set if it matches n.
-func (s *snapshot) visitNear(n *near, d int32, sc *scratch, t *tally) {
-	r := &s.recs[d]
-	if !n.match(r) {
-		return
-	}
-	g := &s.geos[d]
-	if n.radiusM > 0 && (g.lat < n.minLat || g.lat > n.maxLat || g.lng < n.minLng || g.lng > n.maxLng) {
-		return
-	}
-	dm := distanceM(n.lat, n.lng, n.cos, g.lat, g.lng, g.cosLat)
-	if n.radiusM > 0 && int(dm) > n.radiusM {
-		return
-	}
-	sc.matches = append(sc.matches, d)
-	sc.dists = append(sc.dists, dm)
-	t.total++
-	t.types[r.typ]++
-	if sc.muniCnt[r.muni] == 0 {
-		sc.touched = append(sc.touched, r.muni)
-	}
-	sc.muniCnt[r.muni]++
-	if r.rooms > 0 {
-		t.withVac++
-	}
-	if r.monthly > 0 {
-		t.sumM += int64(r.monthly)
-		t.nM++
-	}
-	if r.initial != noInitial {
-		t.sumI += int64(r.initial)
-		t.nI++
-	}
+	return r
 }
 
 func orderOf(so Sort) int {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"math/bits"
 	"runtime"
@@ -175,10 +176,13 @@ type geo struct{ lat, lng, cosLat float64 }
 // span is the documents lo ≤ d < hi.
 type span struct{ lo, hi int32 }
 
-// run is a maximal span of documents in one municipality.
+// run is a maximal span of documents in one municipality, with the box
+// around their coordinates (searches around a centre skip runs whose box is
+// out of reach).
 type run struct {
 	span
-	muni uint16
+	muni                           uint16
+	minLat, maxLat, minLng, maxLng float64
 }
 
 // snapshot is one immutable state of the index.
@@ -212,12 +216,10 @@ type snapshot struct {
 	runs      []run    // every document in one run, in document order
 	prefSpans [48]span // documents per prefecture; 0: unknown
 
-	lay    blockLayout
-	blocks []uint64 // lay.words words per 64 documents: block w describes docs 64w…64w+63
-	words  int      // (len(facs)+63)/64: words of a bitset with one bit per document
-
-	latOrder []int32   // docs by latitude
-	latKeys  []float64 // latitude of latOrder[i]
+	lay      blockLayout
+	allTypes []int    // the type words of a block
+	blocks   []uint64 // lay.words words per 64 documents: block w describes docs 64w…64w+63
+	words    int      // (len(facs)+63)/64: words of a bitset with one bit per document
 
 	order  [numOrders][]int32  // docs in each order
 	rank   [numOrders][]int32  // rank[o][doc] = position of doc in order[o]
@@ -236,9 +238,10 @@ const prefixParts = 64
 // the work for blocks where nothing matches.
 //
 // Costs are bit-sliced: word monthly+b holds bit b of each monthly total
-// (0 when unknown), so the sum over a set of documents is the sum of
-// popcount(set & slice)<<b, and "at most x" is a comparison of the slices
-// from the top bit down (atMost).
+// (0 when unknown) in units of unitM, the largest amount that divides every
+// monthly total (often ¥100), so the sum over a set of documents is unitM
+// times the sum of popcount(set & slice)<<b, and "at most x" is a
+// comparison of the slices with x/unitM from the top bit down (atMost).
 type blockLayout struct {
 	typ      int // + type index (facility.Types)
 	care     int // + care level accepted
@@ -252,10 +255,13 @@ type blockLayout struct {
 	initial  int // + bit of the initial cost
 	bitsM    int // slices of the monthly total
 	bitsI    int // slices of the initial cost
+	unitM    uint32
+	unitI    uint32
 	words    int // words per block
 }
 
-func newBlockLayout(bitsM, bitsI int) blockLayout {
+func newBlockLayout(maxM, unitM, maxI, unitI uint32) blockLayout {
+	bitsM, bitsI := bits.Len32(maxM/unitM), bits.Len32(maxI/unitI)
 	var l blockLayout
 	n := 0
 	next := func(k int) int { n += k; return n - k }
@@ -269,7 +275,7 @@ func newBlockLayout(bitsM, bitsI int) blockLayout {
 	l.knownI = next(1)
 	l.monthly = next(bitsM)
 	l.initial = next(bitsI)
-	l.bitsM, l.bitsI, l.words = bitsM, bitsI, n
+	l.bitsM, l.bitsI, l.unitM, l.unitI, l.words = bitsM, bitsI, unitM, unitI, n
 	return l
 }
 
@@ -354,16 +360,17 @@ func build(facs []*facility.Facility) *snapshot {
 
 	confirmed := make([]int64, n) // unix µs of the latest vacancy confirmation; 0: never
 	opened := make([]int32, n)    // days since 1970; MinInt32: unknown
-	var maxM, maxI uint32         // largest known costs: the number of bit slices
+	var maxM, maxI uint32         // largest known costs
+	var unitM, unitI uint32       // greatest common divisors of the known costs
 	for i, f := range facs {
 		r := &s.recs[i]
 		r.monthly = uint32(min(max(f.Monthly.Total(), 0), math.MaxUint32))
 		r.initial = noInitial
 		if f.InitialCost >= 0 {
 			r.initial = uint32(min(f.InitialCost, noInitial-1))
-			maxI = max(maxI, r.initial)
+			maxI, unitI = max(maxI, r.initial), gcd(unitI, r.initial)
 		}
-		maxM = max(maxM, r.monthly)
+		maxM, unitM = max(maxM, r.monthly), gcd(unitM, r.monthly)
 		s.geos[i] = geo{f.Lat, f.Lng, cosDeg(f.Lat)}
 		r.features = uint32(f.Features)
 		r.rooms = uint16(min(max(f.AvailableRooms(), 0), math.MaxUint16))
@@ -419,7 +426,12 @@ func build(facs []*facility.Facility) *snapshot {
 			e++
 		}
 		sp := span{int32(d), int32(e)}
-		s.runs = append(s.runs, run{sp, r.muni})
+		ru := run{span: sp, muni: r.muni, minLat: math.Inf(1), maxLat: math.Inf(-1), minLng: math.Inf(1), maxLng: math.Inf(-1)}
+		for _, g := range s.geos[d:e] {
+			ru.minLat, ru.maxLat = min(ru.minLat, g.lat), max(ru.maxLat, g.lat)
+			ru.minLng, ru.maxLng = min(ru.minLng, g.lng), max(ru.maxLng, g.lng)
+		}
+		s.runs = append(s.runs, ru)
 		s.muniSpans[r.muni] = append(s.muniSpans[r.muni], sp)
 		if ps := &s.prefSpans[r.pref]; ps.lo == int32(n) {
 			*ps = sp
@@ -429,20 +441,13 @@ func build(facs []*facility.Facility) *snapshot {
 		d = e
 	}
 
-	s.lay = newBlockLayout(bits.Len32(maxM), bits.Len32(maxI))
+	s.lay = newBlockLayout(maxM, max(unitM, 1), maxI, max(unitI, 1))
 	s.blocks = make([]uint64, s.words*s.lay.words)
+	for i := range facility.Types {
+		s.allTypes = append(s.allTypes, s.lay.typ+i)
+	}
 	for d := range s.recs {
 		s.setBlockBits(d)
-	}
-
-	s.latOrder = make([]int32, n)
-	for d := range s.latOrder {
-		s.latOrder[d] = int32(d)
-	}
-	slices.SortFunc(s.latOrder, func(a, b int32) int { return cmp.Compare(s.geos[a].lat, s.geos[b].lat) })
-	s.latKeys = make([]float64, n)
-	for i, d := range s.latOrder {
-		s.latKeys[i] = s.geos[d].lat
 	}
 
 	unknownLast := func(known bool) int {
@@ -541,14 +546,21 @@ func (s *snapshot) setBlockBits(d int) {
 	set(l.vacant, r.rooms > 0)
 	set(l.knownM, r.monthly > 0)
 	for i := range l.bitsM {
-		set(l.monthly+i, r.monthly&(1<<i) != 0)
+		set(l.monthly+i, r.monthly/l.unitM&(1<<i) != 0)
 	}
 	if r.initial != noInitial {
 		set(l.knownI, true)
 		for i := range l.bitsI {
-			set(l.initial+i, r.initial&(1<<i) != 0)
+			set(l.initial+i, r.initial/l.unitI&(1<<i) != 0)
 		}
 	}
+}
+
+func gcd(a, b uint32) uint32 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // area is the documents of q's prefecture and municipality (with the wards
@@ -587,4 +599,45 @@ func (s *snapshot) area(q Query) []span {
 	}
 	slices.SortFunc(out, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
 	return slices.Compact(out)
+}
+
+// runsIn yields the runs that meet the area (nil: everywhere), each with
+// the part of it inside the area.
+func (s *snapshot) runsIn(area []span) iter.Seq2[*run, span] {
+	return func(yield func(*run, span) bool) {
+		if area == nil {
+			for i := range s.runs {
+				if !yield(&s.runs[i], s.runs[i].span) {
+					return
+				}
+			}
+			return
+		}
+		for _, sp := range area {
+			i, _ := slices.BinarySearchFunc(s.runs, sp.lo, func(r run, lo int32) int { return cmp.Compare(r.hi, lo+1) })
+			for ; i < len(s.runs) && s.runs[i].lo < sp.hi; i++ {
+				r := &s.runs[i]
+				if !yield(r, span{max(r.lo, sp.lo), min(r.hi, sp.hi)}) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// nearSpans narrows the area (nil: everywhere) to the runs whose box
+// meets the box minLat…maxLng, joining neighbours.
+func (s *snapshot) nearSpans(area []span, minLat, maxLat, minLng, maxLng float64) []span {
+	out := []span{}
+	for r, sp := range s.runsIn(area) {
+		if r.maxLat < minLat || r.minLat > maxLat || r.maxLng < minLng || r.minLng > maxLng {
+			continue
+		}
+		if k := len(out) - 1; k >= 0 && out[k].hi == sp.lo {
+			out[k].hi = sp.hi
+		} else {
+			out = append(out, sp)
+		}
+	}
+	return out
 }

@@ -226,6 +226,8 @@ func TestIndexMatchesReference(t *testing.T) {
 			Query{Muni: "011002", Sort: SortNewest}, // 札幌市: its wards
 			Query{HasCenter: true, Lat: 35.68, Lng: 139.76, Sort: SortDistance, PerPage: 100},
 			Query{HasMaxInit: true, MaxInitial: 0, Sort: SortInitial},
+			Query{MaxMonthly: 123456, HasMaxInit: true, MaxInitial: 999999, Sort: SortMonthly}, // limits between round amounts
+			Query{HasCenter: true, Lat: 43.06, Lng: 141.35, RadiusM: 100000, Pref: 1, Sort: SortInitial, Page: 2},
 			Query{Page: MaxPage, PerPage: MaxPerPage})
 		for i, q := range qs {
 			got, want := summary(x.Search(q)), summary(reference(facs, q))
