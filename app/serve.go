@@ -57,6 +57,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}
 	})
 
+	wakeMail, stopMail := startMail(ctx, cfg, log, db, reg)
+	defer stopMail()
+	if cfg.FormSecret == "" {
+		log.Info("CAREMATCH_FORM_SECRET is not set: public forms are signed with a key of this process (set it when more than one task serves)")
+	}
+
 	srv, err := web.New(web.Options{
 		Log:          log,
 		Metrics:      reg,
@@ -64,6 +70,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Index:        index,
 		Staff:        db,
 		PublicURL:    cfg.PublicURL,
+		Intake: web.IntakeOptions{Store: db, ConsultantEmail: cfg.ConsultantEmail,
+			Secret: []byte(cfg.FormSecret), Submitted: wakeMail},
 		// Rendered search pages, valid until the catalog or the date changes.
 		PageCacheBytes: 32 << 20,
 		Ready: []web.ReadyCheck{

@@ -1,18 +1,23 @@
 package app_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"carematch/postgres"
 )
@@ -229,8 +234,15 @@ func TestSIGTERMDrainsWithoutFailedRequests(t *testing.T) {
 // query string, as a form body and in the path, and asserts none of it
 // reaches the process's log output.
 func TestNoPersonalDataInLogs(t *testing.T) {
-	p := startServe(t, postgres.TestDatabase(t))
-	secrets := []string{"ヤマダタロウ山田太郎", "09087654321", "090-8765-4321", "胃ろう造設済みインスリン注射中"}
+	dbURL := postgres.TestDatabase(t)
+	// The mail sender runs against an address where nothing listens, so its
+	// failure path (which must not log recipients either) runs too.
+	p := startServe(t, dbURL, "CAREMATCH_SMTP_ADDR=127.0.0.1:1", "CAREMATCH_CONSULTANT_EMAIL=soudan@example.jp")
+	secrets := []string{"ヤマダタロウ山田太郎", "09087654321", "090-8765-4321", "胃ろう造設済みインスリン注射中", "taro.yamada@example.jp"}
+	submitConsultation(t, p, dbURL, url.Values{
+		"relationship": {"子"}, "contact_name": {secrets[0]}, "phone": {secrets[2]}, "email": {secrets[4]},
+		"care_level": {"要介護3"}, "medical": {"irou", "insulin"}, "note": {secrets[3]}, "consent": {"yes"},
+	})
 	form := url.Values{
 		"name": {secrets[0]}, "phone": {secrets[2]}, "tel": {secrets[1]},
 		"medical_note": {secrets[3]}, "note": {secrets[3]},
@@ -261,11 +273,68 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"request"`) {
 		t.Fatalf("no access log lines captured:\n%s", logs)
 	}
+	if !contains(logs, `"msg":"case received"`, `"msg":"mail delivery failed; will retry"`) {
+		t.Fatalf("the consultation's case and mail attempts are not in the log:\n%s", logs)
+	}
 	for _, s := range secrets {
 		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
 			if strings.Contains(logs, form) {
 				t.Errorf("personal data %q found in the logs", form)
 			}
 		}
+	}
+}
+
+// submitConsultation sends a consultation through the real form the way a
+// browser does: it opens the page (CSRF cookie and token, idempotency key,
+// signed render time), waits the minimum fill time, submits, follows the
+// redirect to the confirmation and checks the case is in the database.
+func submitConsultation(t *testing.T, p *process, dbURL string, fields url.Values) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(p.base + "/consultation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`).FindAllStringSubmatch(string(page), -1) {
+		form.Set(m[1], m[2])
+	}
+	if form.Get("csrf_token") == "" || form.Get("key") == "" || form.Get("form_token") == "" {
+		t.Fatalf("the consultation form lacks its hidden fields:\n%s", page)
+	}
+	for k, v := range fields {
+		form[k] = v
+	}
+	time.Sleep(3100 * time.Millisecond) // the minimum fill time
+	resp, err = c.PostForm(p.base+"/consultation", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/consultation/done/") {
+		t.Fatalf("consultation POST = %d %q\n%s", resp.StatusCode, loc, body)
+	}
+	resp, err = c.Get(p.base + loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("confirmation page = %d", resp.StatusCode)
+	}
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var name string
+	if err := conn.QueryRow(context.Background(), `SELECT contact_name FROM cases WHERE ref = $1`, strings.TrimPrefix(loc, "/consultation/done/")).Scan(&name); err != nil || name != fields.Get("contact_name") {
+		t.Fatalf("the case was not stored: %q %v", name, err)
 	}
 }

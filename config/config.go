@@ -11,6 +11,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"sort"
 	"strconv"
@@ -32,6 +33,12 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	ReconcileInterval time.Duration
 	MaxBodyBytes      int64
+	SMTPAddr          string
+	SMTPUsername      string
+	SMTPPassword      string
+	MailFrom          string
+	ConsultantEmail   string
+	FormSecret        string
 }
 
 // Var describes one environment variable.
@@ -104,6 +111,48 @@ var vars = []Var{
 			return nil
 		}},
 }
+
+// Mail and the public request forms (issue 4).
+var mailVars = []Var{
+	{Name: "CAREMATCH_SMTP_ADDR", Meaning: "SMTP server (host:port) the outbox sender delivers through: a local catcher such as Mailpit, or SES's email-smtp.REGION.amazonaws.com:587; empty: mail waits in the outbox", Default: "",
+		set: func(c *Config, v string) error {
+			c.SMTPAddr = v
+			if v == "" {
+				return nil
+			}
+			return addr(v)
+		}},
+	{Name: "CAREMATCH_SMTP_USERNAME", Meaning: "SMTP user name (SES SMTP credentials); empty: no authentication", Default: "",
+		set: func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+	{Name: "CAREMATCH_SMTP_PASSWORD", Meaning: "SMTP password", Default: "", Secret: true,
+		set: func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{Name: "CAREMATCH_MAIL_FROM", Meaning: "sender of outgoing mail, an address or `Name <address>` (a verified identity in SES)", Default: "no-reply@localhost",
+		set: func(c *Config, v string) error {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return errors.New("an e-mail address such as no-reply@carematch.example.jp")
+			}
+			c.MailFrom = v
+			return nil
+		}},
+	{Name: "CAREMATCH_CONSULTANT_EMAIL", Meaning: "address notified of every new consultation, brochure or tour request; empty: no notification", Default: "",
+		set: func(c *Config, v string) error {
+			c.ConsultantEmail = v
+			if a, err := mail.ParseAddress(v); v != "" && (err != nil || a.Address != v) {
+				return errors.New("one e-mail address such as soudan@carematch.example.jp")
+			}
+			return nil
+		}},
+	{Name: "CAREMATCH_FORM_SECRET", Meaning: "key that signs the render time of public forms (spam check); every task must share it; empty: a random key per process", Default: "", Secret: true,
+		set: func(c *Config, v string) error {
+			c.FormSecret = v
+			if v != "" && len(v) < 32 {
+				return errors.New("at least 32 characters (e.g. openssl rand -hex 32)")
+			}
+			return nil
+		}},
+}
+
+func init() { vars = append(vars, mailVars...) }
 
 // Vars lists every variable the binary reads, sorted by name.
 func Vars() []Var {

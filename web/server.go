@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carematch/auth"
+	"carematch/intake"
 	"carematch/metrics"
 	"carematch/search"
 )
@@ -43,6 +44,7 @@ type Server struct {
 	routes       []route
 	staff        StaffStore
 	publicURL    string
+	intake       *intakeDeps
 }
 
 // Options configures a Server.
@@ -62,6 +64,8 @@ type Options struct {
 	Staff StaffStore
 	// PublicURL is the site's base URL, for links in mails.
 	PublicURL string
+	// Intake configures the public request forms (相談・資料請求・見学).
+	Intake IntakeOptions
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -81,6 +85,7 @@ func New(o Options) (*Server, error) {
 		now: o.Now, assets: a, index: o.Index, form: newSearchForm(),
 		cache: newPageCache(o.PageCacheBytes),
 		staff: o.Staff, publicURL: o.PublicURL,
+		intake: newIntakeDeps(o.Intake),
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -140,6 +145,15 @@ func (s *Server) routeTable() []route {
 		{"GET /search/{pref}", s.search, public},
 		{"GET /search/{pref}/{muni}", s.search, public},
 		{"GET /facilities/{id}", s.facilityPage, public},
+		{"GET /consultation", s.intakeForm(intake.Consultation), public},
+		{"POST /consultation", s.intakeSubmit(intake.Consultation), public},
+		{"GET /consultation/done/{ref}", s.intakeDone(intake.Consultation), public},
+		{"GET /brochure", s.intakeForm(intake.Brochure), public},
+		{"POST /brochure", s.intakeSubmit(intake.Brochure), public},
+		{"GET /brochure/done/{ref}", s.intakeDone(intake.Brochure), public},
+		{"GET /tour", s.intakeForm(intake.Tour), public},
+		{"POST /tour", s.intakeSubmit(intake.Tour), public},
+		{"GET /tour/done/{ref}", s.intakeDone(intake.Tour), public},
 		{"GET /api/v1/search", s.apiSearch, public},
 		{"GET /api/v1/facilities/{id}", s.apiFacility, public},
 		{"GET /api/v1/staff/me", s.apiStaffMe, anyStaff},
