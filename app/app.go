@@ -23,6 +23,7 @@ var version = "dev"
 type Env struct {
 	Args   []string // without the program name
 	Getenv func(string) string
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -40,6 +41,7 @@ func commands() []command {
 		{"job", "job list | job run NAME | job schedule --json: the scheduled jobs", runJob},
 		{"import", "import mhlw FILE…: MHLW open-data CSVs into the facility catalog (upsert by 事業所番号)", runImport},
 		{"seed", "seed demo [--total N] [FILE…]: real open data plus deterministic demo values, about 60,000 facilities", runSeed},
+		{"user", "user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin]: create a staff account", runUser},
 		{"healthcheck", "exit 0 when the local server answers ready (container HEALTHCHECK)", runHealthcheck},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"version", "print the version", runVersion},

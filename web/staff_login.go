@@ -32,7 +32,7 @@ const (
 var loginNotices = map[string]string{
 	"logout":  "ログアウトしました。",
 	"reset":   "パスワードを変更しました。新しいパスワードでログインしてください。",
-	"expired": "一定時間操作がなかったため、ログインし直してください。",
+	"expired": "ログインの途中で時間がたったため、最初からやり直してください。",
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

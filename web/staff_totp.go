@@ -49,7 +49,8 @@ func (s *Server) pendingSession(w http.ResponseWriter, r *http.Request, stage au
 		return auth.Session{}, auth.User{}, false
 	}
 	if !ok || sess.Stage != stage {
-		http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
+		// Timed out half-way (or never signed in): start again, saying why.
+		http.Redirect(w, r, "/staff/login?done=expired", http.StatusSeeOther)
 		return auth.Session{}, auth.User{}, false
 	}
 	return sess, u, true
