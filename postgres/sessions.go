@@ -24,9 +24,10 @@ func (db *DB) CreateSession(ctx context.Context, s auth.Session, replacing []byt
 				return fmt.Errorf("session: rotate: %w", err)
 			}
 		}
-		// Expired sessions of this user go too, so the table stays small
-		// without a job.
-		if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE user_id = $1 AND expires_at < $2`, s.UserID, s.CreatedAt); err != nil {
+		// Ended sessions (anyone's) go at each sign-in, so the table stays
+		// small without a job.
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE expires_at < $1 OR last_seen_at < $2`,
+			s.CreatedAt, s.CreatedAt.Add(-auth.IdleTimeout)); err != nil {
 			return fmt.Errorf("session: purge: %w", err)
 		}
 		_, err := tx.Exec(ctx, `

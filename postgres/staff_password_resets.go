@@ -32,6 +32,10 @@ func (db *DB) CreatePasswordReset(ctx context.Context, tokenHash []byte, now tim
 		if recent >= auth.ResetRequestLimit {
 			return auth.ErrResetLimit
 		}
+		// Tokens a day past their end are of no use, not even for the limit.
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_password_resets WHERE expires_at < $1`, now.Add(-24*time.Hour)); err != nil {
+			return fmt.Errorf("password reset: purge: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO staff_password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 			tokenHash, m.UserID, now, m.ExpiresAt); err != nil {
 			return fmt.Errorf("password reset: create: %w", err)
