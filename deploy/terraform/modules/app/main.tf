@@ -187,6 +187,15 @@ resource "aws_vpc_security_group_egress_rule" "app_https" {
   to_port           = 443
 }
 
+resource "aws_vpc_security_group_egress_rule" "app_smtp" {
+  security_group_id = aws_security_group.app.id
+  description       = "SMTP submission (STARTTLS) to Amazon SES"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 587
+  to_port           = 587
+}
+
 resource "aws_vpc_security_group_egress_rule" "app_postgres" {
   security_group_id = aws_security_group.app.id
   description       = "PostgreSQL inside the VPC"
