@@ -112,8 +112,10 @@ func Staff(r *http.Request) (auth.User, bool) {
 // reachable only through it, so earlier entries may be forged but the last
 // is not), otherwise the TCP peer. Use it for rate limits and audit events.
 func ClientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		parts := strings.Split(xff, ",")
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		// The last entry of the last header line (a client may send lines
+		// of its own before the one the load balancer completes).
+		parts := strings.Split(xff[len(xff)-1], ",")
 		if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
 			return ip.String()
 		}
