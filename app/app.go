@@ -41,7 +41,7 @@ func commands() []command {
 		{"job", "job list | job run NAME | job schedule --json: the scheduled jobs", runJob},
 		{"import", "import mhlw FILE…: MHLW open-data CSVs into the facility catalog (upsert by 事業所番号)", runImport},
 		{"seed", "seed demo [--total N] [FILE…]: real open data plus deterministic demo values, about 60,000 facilities", runSeed},
-		{"user", "user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin]: create a staff account", runUser},
+		{"user", "user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin] | user reset-totp|disable --email ADDRESS: staff accounts", runUser},
 		{"healthcheck", "exit 0 when the local server answers ready (container HEALTHCHECK)", runHealthcheck},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"version", "print the version", runVersion},

@@ -9,19 +9,86 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"carematch/auth"
 	"carematch/config"
 	"carematch/postgres"
 )
 
-// runUser is `carematch user add …`: staff accounts from the command line,
-// for the first admin (through ECS Exec: no web page can create the first
-// account) and for break-glass.
+// runUser is `carematch user …`: staff accounts from the command line, for
+// the first admin (through ECS Exec: no web page can create the first
+// account) and for break-glass (a lost phone, an account to stop).
 func runUser(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "add" {
-		return fmt.Errorf("user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin]: %w", errUsage)
+	if len(args) > 0 {
+		switch args[0] {
+		case "add":
+			return runUserAdd(ctx, env, args)
+		case "reset-totp", "disable":
+			return runUserChange(ctx, env, args)
+		}
 	}
+	return fmt.Errorf("user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin] | user reset-totp --email ADDRESS | user disable --email ADDRESS: %w", errUsage)
+}
+
+// openForUsers opens the database for a user command, refusing a schema
+// that is behind the binary.
+func openForUsers(ctx context.Context, env Env) (*postgres.DB, config.Config, error) {
+	cfg, err := config.Parse(env.Getenv)
+	if err != nil {
+		return nil, cfg, err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return nil, cfg, err
+	}
+	pending, err := db.Pending(ctx)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("the database schema is behind this binary (missing %s): run `carematch migrate up` first", strings.Join(pending, ", "))
+	}
+	if err != nil {
+		db.Close()
+		return nil, cfg, err
+	}
+	return db, cfg, nil
+}
+
+// runUserChange is `user reset-totp` (a lost phone: the second factor is
+// removed and, for managers and admins, enrolled again at the next
+// sign-in) and `user disable` (the account can no longer sign in). Both
+// end the user's sessions.
+func runUserChange(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	email := fs.String("email", "", "the account's sign-in address")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *email == "" {
+		return fmt.Errorf("user %s --email ADDRESS: %w", args[0], errUsage)
+	}
+	db, _, err := openForUsers(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.StaffUserByEmail(ctx, *email)
+	if errors.Is(err, auth.ErrNotFound) {
+		return errors.New("user " + args[0] + ": no account with this address")
+	}
+	if err != nil {
+		return err
+	}
+	if args[0] == "disable" {
+		err = db.DisableStaffUser(ctx, u.ID, time.Now())
+	} else {
+		err = db.ResetTOTP(ctx, u.ID)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "user %d (%s): %s done; their sessions have ended\n", u.ID, u.Role, args[0])
+	return nil
+}
+
+func runUserAdd(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	role := fs.String("role", "", "consultant, manager, admin or facility_staff")
@@ -69,20 +136,11 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
-	cfg, err := config.Parse(env.Getenv)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
+	db, cfg, err := openForUsers(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if pending, err := db.Pending(ctx); err != nil {
-		return err
-	} else if len(pending) > 0 {
-		return fmt.Errorf("user add: the database schema is behind this binary (missing %s): run `carematch migrate up` first", strings.Join(pending, ", "))
-	}
 	id, err := db.CreateStaffUser(ctx, u)
 	if errors.Is(err, auth.ErrEmailTaken) {
 		return errors.New("user add: an account with this address already exists")

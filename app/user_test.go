@@ -75,12 +75,28 @@ func TestUserAddThenSignIn(t *testing.T) {
 	if loc := signIn("sato@example.jp", "a long enough passphrase"); loc != "/staff" {
 		t.Fatalf("consultant sign-in went to %q", loc)
 	}
+
+	// Break-glass: a lost phone, an account to stop.
+	if out, err := run(t, env, "user", "reset-totp", "--email", "boss@example.jp"); err != nil || !strings.Contains(out, "reset-totp done") {
+		t.Fatalf("reset-totp: %v\n%s", err, out)
+	}
+	if out, err := run(t, env, "user", "disable", "--email", "sato@example.jp"); err != nil || !strings.Contains(out, "disable done") {
+		t.Fatalf("disable: %v\n%s", err, out)
+	}
+	if loc := signIn("sato@example.jp", "a long enough passphrase"); loc != "" {
+		t.Fatalf("a disabled account signed in (→ %q)", loc)
+	}
+	if out, err := run(t, env, "user", "disable", "--email", "nobody@example.jp"); err == nil || !strings.Contains(out, "no account") {
+		t.Fatalf("disable of an unknown address: %v\n%s", err, out)
+	}
 }
 
 func TestUserAddUsage(t *testing.T) {
 	env := []string{"DATABASE_URL=postgres://nobody@127.0.0.1:1/none"}
 	for _, args := range [][]string{
 		{"user"},
+		{"user", "disable"},
+		{"user", "reset-totp", "--email"},
 		{"user", "add", "--role", "boss", "--email", "a@example.jp"},
 		{"user", "add", "--role", "admin", "--email", "not-an-address"},
 		{"user", "add", "--role", "facility_staff", "--email", "f@example.jp"},

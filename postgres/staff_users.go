@@ -120,3 +120,39 @@ func (db *DB) UseTOTPStep(ctx context.Context, id int64, step int64) error {
 	}
 	return nil
 }
+
+// ResetTOTP removes a user's second factor and ends their sessions (a lost
+// phone). Managers and admins enrol again at their next sign-in. The last
+// used step is kept, so no old code becomes good again.
+func (db *DB) ResetTOTP(ctx context.Context, id int64) error {
+	return db.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE staff_users SET totp_secret = '' WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("staff user: reset totp: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return auth.ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE user_id = $1`, id); err != nil {
+			return fmt.Errorf("staff user: end sessions: %w", err)
+		}
+		return nil
+	})
+}
+
+// DisableStaffUser stops an account from signing in and ends its sessions.
+func (db *DB) DisableStaffUser(ctx context.Context, id int64, at time.Time) error {
+	return db.InTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE staff_users SET disabled_at = coalesce(disabled_at, $2) WHERE id = $1`, id, at)
+		if err != nil {
+			return fmt.Errorf("staff user: disable: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return auth.ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE user_id = $1`, id); err != nil {
+			return fmt.Errorf("staff user: end sessions: %w", err)
+		}
+		return nil
+	})
+}
