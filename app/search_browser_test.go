@@ -39,7 +39,7 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 // waitJS polls until a JavaScript condition holds.
 func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond)); err == nil && ok {
 			return
@@ -66,6 +66,9 @@ func TestBrowserSearchJourney(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(p.base+"/search"), chromedp.WaitVisible(chromedp.CSS("#f-pref"))); err != nil {
 		t.Fatal(err)
 	}
+	// htmx is a deferred script: a change before it has set itself up
+	// would be lost, as it would be for a user (who then presses 探す).
+	waitJS(t, ctx, `document.readyState === "complete" && !!window.htmx`)
 	screenshot(t, ctx, "search-phone")
 
 	choose(t, ctx, "#f-pref", "13")
