@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 
 	"carematch/auth"
@@ -70,6 +71,15 @@ func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 		cookie := cookieValue(r, csrfCookie)
 		sent := r.Header.Get(csrfHeader)
 		if sent == "" {
+			if err := r.ParseForm(); err != nil {
+				// A body over the limit is "too large", not a forgery.
+				status := http.StatusBadRequest
+				if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+					status = http.StatusRequestEntityTooLarge
+				}
+				s.renderError(w, r, status)
+				return false
+			}
 			sent = r.PostFormValue(csrfField)
 		}
 		switch {

@@ -38,3 +38,22 @@ func TestInternalErrorsShowAFriendlyPage(t *testing.T) {
 		t.Error("the detail was not logged for operators")
 	}
 }
+
+// A form body over the site-wide limit is answered 413 with the friendly
+// page, before any handler (or the CSRF check) can mistake it for a forgery.
+func TestOversizedBodyIs413(t *testing.T) {
+	s, err := New(Options{Log: slog.New(slog.DiscardHandler), MaxBodyBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	resp, err := http.Post(ts.URL+"/consultation", "application/x-www-form-urlencoded", strings.NewReader("note="+strings.Repeat("あ", 2000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized body = %d, want 413", resp.StatusCode)
+	}
+}
