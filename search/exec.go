@@ -10,9 +10,9 @@ import (
 // scratch holds the per-search buffers, reused so that a search allocates
 // only its result.
 type scratch struct {
-	// in is the result set of a search without a centre, one bit per
-	// document; only words inLo ≤ w < inHi may be non-zero, and they are
-	// cleared when the search ends.
+	// in is the result set, one bit per document; only words
+	// inLo ≤ w < inHi may be non-zero, and they are cleared when the
+	// search ends.
 	in         []uint64
 	inLo, inHi int
 	matches    []int32 // the result set as a list, when listed (see Search)
@@ -77,7 +77,6 @@ func (x *Index) Search(q Query) Result {
 	// then checked one by one for the distance. The matches are listed
 	// when sorted by distance or when there are few: sorting a short list is
 	// cheaper than looking them up in the orders.
-	var t tally
 	area := s.area(q)
 	var n *near
 	if q.HasCenter {
@@ -87,7 +86,7 @@ func (x *Index) Search(q Query) Result {
 			area = s.nearSpans(area, n.minLat, n.maxLat, n.minLng, n.maxLng)
 		}
 	}
-	t = s.scanBlocks(q, area, n, sc)
+	t := s.scanBlocks(q, area, n, sc)
 	defer clear(sc.in[sc.inLo:sc.inHi])
 	s.countMunis(area, sc)
 	byDistance := n != nil && n.byDistance
@@ -357,8 +356,14 @@ func (sc *scratch) list() {
 func (s *snapshot) kth(sc *scratch, o, k int) int {
 	lo, hi := 0, prefixParts-1 // the last prefix set holds every document
 	below := 0                 // matches in prefix set lo-1
+	// A match near the start of the order (the first page) is usually in
+	// the first part: try it first.
+	first := k < s.part/8
 	for lo < hi {
 		mid := (lo + hi) / 2
+		if first {
+			mid, first = 0, false
+		}
 		pre := s.prefix[o][mid*s.words : (mid+1)*s.words]
 		c := 0
 		for w := sc.inLo; w < sc.inHi; w++ {

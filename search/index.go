@@ -112,21 +112,33 @@ func (x *Index) Apply(upserts []facility.Facility, removes []int64) {
 	defer x.writeMu.Unlock()
 	old := x.snap.Load()
 	partial := old == nil || old.partial
-	var oldFacs []*facility.Facility
+	// build wants the facilities in id order: the old ones are taken in
+	// that order (also their order in memory, mostly) and the changed ones
+	// merged in.
+	var kept, added []*facility.Facility
 	if old != nil {
-		oldFacs = old.facs
-	}
-	ps := make([]*facility.Facility, 0, len(oldFacs)+len(upserts))
-	for _, f := range oldFacs {
-		if _, ok := changed[f.ID]; !ok {
-			ps = append(ps, f)
+		kept = make([]*facility.Facility, 0, len(old.facs))
+		for _, d := range old.byID {
+			if _, ok := changed[old.facs[d].ID]; !ok {
+				kept = append(kept, old.facs[d])
+			}
 		}
 	}
 	for _, f := range changed {
 		if f != nil {
-			ps = append(ps, f)
+			added = append(added, f)
 		}
 	}
+	slices.SortFunc(added, func(a, b *facility.Facility) int { return cmp.Compare(a.ID, b.ID) })
+	ps := make([]*facility.Facility, 0, len(kept)+len(added))
+	for len(kept) > 0 && len(added) > 0 {
+		if kept[0].ID < added[0].ID {
+			ps, kept = append(ps, kept[0]), kept[1:]
+		} else {
+			ps, added = append(ps, added[0]), added[1:]
+		}
+	}
+	ps = append(append(ps, kept...), added...)
 	s := build(ps)
 	s.partial = partial // before the first Replace: not Ready
 
@@ -315,10 +327,13 @@ func BBox(lat, lng float64, radiusM int) (minLat, maxLat, minLng, maxLng float64
 	return lat - dLat, lat + dLat, lng - dLng, lng + dLng
 }
 
-// build makes a snapshot of facs (unique ids), which it reorders.
+// build makes a snapshot of facs, which must be sorted by id without
+// duplicates. Facilities are read in that order, usually their order in
+// memory, and their figures scattered to their documents: reading them in
+// document order would miss the cache on every one.
 func build(facs []*facility.Facility) *snapshot {
 	n := len(facs)
-	s := &snapshot{facs: facs, recs: make([]rec, n), geos: make([]geo, n), words: (n + 63) / 64}
+	s := &snapshot{facs: make([]*facility.Facility, n), recs: make([]rec, n), geos: make([]geo, n), words: (n + 63) / 64}
 
 	muniSet := map[string]uint16{}
 	for _, f := range facs {
@@ -335,34 +350,32 @@ func build(facs []*facility.Facility) *snapshot {
 		muniSet[c] = uint16(i)
 	}
 
-	// Document order: prefecture, municipality, id.
+	// Document order: prefecture, municipality, then id (the input order).
 	prefOf := func(f *facility.Facility) uint8 {
 		if f.PrefCode >= 1 && f.PrefCode <= 47 {
 			return uint8(f.PrefCode)
 		}
 		return 0
 	}
-	type sortKey struct {
-		area uint32 // pref<<16 | muni
-		id   int64
-		f    *facility.Facility
-	}
-	keys := make([]sortKey, n)
+	keys := make([]uint64, n) // pref, muni, position in facs
 	for i, f := range facs {
-		keys[i] = sortKey{uint32(prefOf(f))<<16 | uint32(muniSet[f.MuniCode]), f.ID, f}
+		keys[i] = uint64(prefOf(f))<<48 | uint64(muniSet[f.MuniCode])<<32 | uint64(i)
 	}
-	slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Or(cmp.Compare(a.area, b.area), cmp.Compare(a.id, b.id)) })
-	ids := make([]int64, n)
-	for i, k := range keys {
-		facs[i], ids[i] = k.f, k.id
+	slices.Sort(keys)
+	s.byID, s.idRank = make([]int32, n), make([]int32, n)
+	for d, k := range keys {
+		i := int32(uint32(k))
+		s.facs[d], s.byID[i], s.idRank[d] = facs[i], int32(d), i
 	}
-	keys = nil
 
 	confirmed := make([]int64, n) // unix µs of the latest vacancy confirmation; 0: never
 	opened := make([]int32, n)    // days since 1970; MinInt32: unknown
 	var maxM, maxI uint32         // largest known costs
 	var unitM, unitI uint32       // greatest common divisors of the known costs
-	for i, f := range facs {
+	ids := make([]int64, n)
+	for j, f := range facs {
+		i := s.byID[j] // the document of f
+		ids[i] = f.ID
 		r := &s.recs[i]
 		r.monthly = uint32(min(max(f.Monthly.Total(), 0), math.MaxUint32))
 		r.initial = noInitial
@@ -382,7 +395,7 @@ func build(facs []*facility.Facility) *snapshot {
 				r.medConsult |= 1 << m
 			}
 		}
-		r.muni = muniSet[f.MuniCode]
+		r.muni = uint16(keys[i] >> 32)
 		ti := typeIndex(f.Type)
 		if ti < 0 {
 			ti = 0 // the database constrains types; never reached
@@ -402,16 +415,6 @@ func build(facs []*facility.Facility) *snapshot {
 		if f.UpdatedAt.After(s.lastUpdated) {
 			s.lastUpdated = f.UpdatedAt
 		}
-	}
-
-	s.byID = make([]int32, n)
-	for d := range s.byID {
-		s.byID[d] = int32(d)
-	}
-	slices.SortFunc(s.byID, func(a, b int32) int { return cmp.Compare(ids[a], ids[b]) })
-	s.idRank = make([]int32, n)
-	for i, d := range s.byID {
-		s.idRank[d] = int32(i)
 	}
 
 	// Areas: runs of one (prefecture, municipality), then their unions.
@@ -450,63 +453,57 @@ func build(facs []*facility.Facility) *snapshot {
 		s.setBlockBits(d)
 	}
 
-	unknownLast := func(known bool) int {
-		if known {
-			return 0
-		}
-		return 1
+	// Each order sorts keys that hold all it compares, so the sort reads
+	// no other array: a, then b, then id, the position in id order
+	// (reversed for the newest first).
+	type orderKey struct {
+		a, b uint64
+		id   uint32
 	}
-	less := [numOrders]func(a, b int32) int{
-		ordRecommended: func(a, b int32) int {
-			ra, rb := &s.recs[a], &s.recs[b]
-			if c := cmp.Compare(unknownLast(ra.rooms > 0), unknownLast(rb.rooms > 0)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(unknownLast(ra.monthly > 0 && ra.initial != noInitial), unknownLast(rb.monthly > 0 && rb.initial != noInitial)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(confirmed[b], confirmed[a]); c != 0 { // newest first, never (0) last
-				return c
-			}
-			return cmp.Compare(ids[a], ids[b])
+	flag := func(unknown bool) uint64 {
+		if unknown {
+			return 1
+		}
+		return 0
+	}
+	keyOf := [numOrders]func(d int32, id uint32) orderKey{
+		ordRecommended: func(d int32, id uint32) orderKey {
+			r := &s.recs[d]
+			a := flag(r.rooms == 0)<<1 | flag(r.monthly == 0 || r.initial == noInitial)
+			return orderKey{a, ^(uint64(confirmed[d]) ^ 1<<63), id} // newest confirmation first, never (0) last
 		},
-		ordMonthly: func(a, b int32) int {
-			ra, rb := s.recs[a].monthly, s.recs[b].monthly
-			if c := cmp.Compare(unknownLast(ra > 0), unknownLast(rb > 0)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(ra, rb); c != 0 {
-				return c
-			}
-			return cmp.Compare(ids[a], ids[b])
+		ordMonthly: func(d int32, id uint32) orderKey {
+			r := &s.recs[d]
+			return orderKey{flag(r.monthly == 0)<<32 | uint64(r.monthly), 0, id}
 		},
-		ordInitial: func(a, b int32) int {
-			ra, rb := s.recs[a].initial, s.recs[b].initial
-			if c := cmp.Compare(unknownLast(ra != noInitial), unknownLast(rb != noInitial)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(ra, rb); c != 0 {
-				return c
-			}
-			return cmp.Compare(ids[a], ids[b])
+		ordInitial: func(d int32, id uint32) orderKey {
+			r := &s.recs[d]
+			return orderKey{flag(r.initial == noInitial)<<32 | uint64(r.initial), 0, id}
 		},
-		ordNewest: func(a, b int32) int {
-			if c := cmp.Compare(opened[b], opened[a]); c != 0 { // unknown is MinInt32: last
-				return c
-			}
-			return cmp.Compare(ids[b], ids[a])
+		ordNewest: func(d int32, id uint32) orderKey {
+			return orderKey{uint64(math.MaxInt32 - int64(opened[d])), 0, uint32(n-1) - id} // unknown is MinInt32: last
 		},
 	}
 	s.part = max(1, (n+prefixParts-1)/prefixParts)
 	var wg sync.WaitGroup
 	for o := range numOrders {
 		wg.Go(func() {
-			ord := slices.Clone(s.byID) // id order: most orders end with it, so the sort has less to do
-			slices.SortFunc(ord, less[o])
-			rk := make([]int32, n)
+			ks := make([]orderKey, n)
+			for id, d := range s.byID {
+				ks[id] = keyOf[o](d, uint32(id))
+			}
+			slices.SortFunc(ks, func(x, y orderKey) int {
+				return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b), cmp.Compare(x.id, y.id))
+			})
+			ord, rk := make([]int32, n), make([]int32, n)
 			pre := make([]uint64, prefixParts*s.words)
-			for i, d := range ord {
-				rk[d] = int32(i)
+			for i, k := range ks {
+				id := k.id
+				if o == ordNewest {
+					id = uint32(n-1) - id
+				}
+				d := s.byID[id]
+				ord[i], rk[d] = d, int32(i)
 				pre[i/s.part*s.words+int(d>>6)] |= 1 << (d & 63)
 			}
 			for j := 1; j < prefixParts; j++ {
