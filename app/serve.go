@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"carematch/audit"
 	"carematch/config"
 	"carematch/metrics"
 	"carematch/postgres"
@@ -31,6 +32,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// Audit events go to stdout as their own log type, each after its
+	// transaction committed (the platform routes log_type "audit" to
+	// long-term storage).
+	db.Audit = audit.NewStream(env.Stdout)
 	if err := checkSchema(ctx, log, db, cfg.AutoMigrate); err != nil {
 		return err
 	}
@@ -69,6 +74,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Index:        index,
 		Staff:        db,
+		Cases:        db,
 		PublicURL:    cfg.PublicURL,
 		Intake: web.IntakeOptions{Store: db, ConsultantEmail: cfg.ConsultantEmail,
 			Secret: []byte(cfg.FormSecret), Submitted: wakeMail},

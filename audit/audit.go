@@ -112,3 +112,19 @@ func (s *Stream) Write(events ...Event) error {
 	}
 	return nil
 }
+
+// Filter selects stored events for the audit view.
+type Filter struct {
+	UserID   int64
+	CaseID   int64
+	From, To time.Time // zero: open
+	Limit    int
+}
+
+// Record is a stored event with the name of who did it and the case's
+// reference number.
+type Record struct {
+	Event
+	UserName string
+	CaseRef  string
+}

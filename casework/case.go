@@ -342,3 +342,16 @@ var ErrNotFound = errors.New("casework: not found")
 
 // ErrNotAssignable is an assignment to someone who is not a consultant.
 var ErrNotAssignable = errors.New("casework: only consultants and managers take cases")
+
+// File is everything the case page shows.
+type File struct {
+	Case       Case
+	Activities []Activity
+	Tasks      []Task
+}
+
+// Assignee is a staff member cases can be assigned to.
+type Assignee struct {
+	ID   int64
+	Name string
+}

@@ -19,8 +19,15 @@ import (
 // case's personal data writes its audit event in the same transaction:
 // if the audit row cannot be written, nothing is shown or changed.
 
-// insertAudit stores one audit event in tx.
-func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Event) error {
+// auditTx is a transaction that records audit events: each is inserted
+// in the transaction, and written to the audit stream once it committed.
+type auditTx struct {
+	pgx.Tx
+	events []audit.Event
+}
+
+// record stores one audit event in the transaction.
+func (tx *auditTx) record(ctx context.Context, e audit.Event) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -38,6 +45,26 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Event) error {
 		e.At, e.UserID, e.Role, caseID, string(e.Action), fields, e.IP, e.RequestID)
 	if err != nil {
 		return fmt.Errorf("audit event: %w", err)
+	}
+	tx.events = append(tx.events, e)
+	return nil
+}
+
+// audited runs fn in a transaction and, after it committed, writes the
+// audit events it recorded to db.Audit (the stdout stream). For reads a
+// failing stream is an error (nothing is shown unrecorded); for changes
+// the committed row is the record and the change stands.
+func (db *DB) audited(ctx context.Context, read bool, fn func(tx *auditTx) error) error {
+	var atx *auditTx
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		atx = &auditTx{Tx: tx}
+		return fn(atx)
+	})
+	if err != nil {
+		return err
+	}
+	if err := db.Audit.Write(atx.events...); err != nil && read {
+		return err
 	}
 	return nil
 }
@@ -85,7 +112,7 @@ func (db *DB) Cases(ctx context.Context, f casework.Filter, ev audit.Event) ([]c
 	}
 	sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT " + strconv.Itoa(limit)
 	var out []casework.Summary
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, true, func(tx *auditTx) error {
 		rows, err := tx.Query(ctx, sql, args...)
 		if err != nil {
 			return err
@@ -105,7 +132,7 @@ func (db *DB) Cases(ctx context.Context, f casework.Filter, ev audit.Event) ([]c
 		if action == audit.Search {
 			fields = append([]string{"contact_name", "phone"}, "care_level")
 		}
-		return insertAudit(ctx, tx, ev.With(0, action, fields...))
+		return tx.record(ctx, ev.With(0, action, fields...))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cases: %w", err)
@@ -162,19 +189,12 @@ func readCase(ctx context.Context, tx pgx.Tx, id int64, lock bool) (casework.Cas
 	return c, err
 }
 
-// CaseFile is everything the case page shows.
-type CaseFile struct {
-	Case       casework.Case
-	Activities []casework.Activity
-	Tasks      []casework.Task
-}
-
 // OpenCase reads a case with its timeline and tasks and records the view
 // in the same transaction: when the audit row cannot be written the case
 // is not returned. Unknown: casework.ErrNotFound.
-func (db *DB) OpenCase(ctx context.Context, id int64, ev audit.Event) (CaseFile, error) {
-	var f CaseFile
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+func (db *DB) OpenCase(ctx context.Context, id int64, ev audit.Event) (casework.File, error) {
+	var f casework.File
+	err := db.audited(ctx, true, func(tx *auditTx) error {
 		var err error
 		if f.Case, err = readCase(ctx, tx, id, false); err != nil {
 			return err
@@ -195,10 +215,10 @@ func (db *DB) OpenCase(ctx context.Context, id int64, ev audit.Event) (CaseFile,
 		if f.Tasks, err = queryTasks(ctx, tx, `WHERE t.case_id = $1 ORDER BY t.done_at IS NOT NULL, t.due_on, t.id`, id); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev.With(id, audit.View, casework.FieldNames()...))
+		return tx.record(ctx, ev.With(id, audit.View, casework.FieldNames()...))
 	})
 	if err != nil {
-		return CaseFile{}, fmt.Errorf("open case %d: %w", id, err)
+		return casework.File{}, fmt.Errorf("open case %d: %w", id, err)
 	}
 	return f, nil
 }
@@ -223,7 +243,7 @@ func queryTasks(ctx context.Context, tx pgx.Tx, tail string, args ...any) ([]cas
 // together.
 func (db *DB) SaveHearing(ctx context.Context, id int64, base int, h casework.Hearing, ev audit.Event) (casework.Case, error) {
 	var out casework.Case
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, false, func(tx *auditTx) error {
 		cur, err := readCase(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -254,7 +274,7 @@ func (db *DB) SaveHearing(ctx context.Context, id int64, base int, h casework.He
 		}
 		cur.Hearing = h
 		out = cur
-		return insertAudit(ctx, tx, ev.With(id, audit.Update, changed...))
+		return tx.record(ctx, ev.With(id, audit.Update, changed...))
 	})
 	if err != nil {
 		var ce *casework.ConflictError
@@ -307,7 +327,7 @@ func addActivity(ctx context.Context, tx pgx.Tx, caseID int64, ev audit.Event, a
 // allows it from the stored status (*casework.TransitionError otherwise),
 // recording who and when on the timeline and in the audit log.
 func (db *DB) TransitionCase(ctx context.Context, id int64, to, reason string, ev audit.Event) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, false, func(tx *auditTx) error {
 		cur, err := readCase(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -332,7 +352,7 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, to, reason string, e
 		if reason != "" {
 			fields = append(fields, "lost_reason")
 		}
-		return insertAudit(ctx, tx, ev.With(id, audit.Transition, fields...))
+		return tx.record(ctx, ev.With(id, audit.Transition, fields...))
 	})
 	if err != nil {
 		return fmt.Errorf("transition case %d: %w", id, err)
@@ -343,7 +363,7 @@ func (db *DB) TransitionCase(ctx context.Context, id int64, to, reason string, e
 // AssignCase gives a case to a consultant (or manager); the assignee must
 // be an active consultant or manager (casework.ErrNotAssignable).
 func (db *DB) AssignCase(ctx context.Context, id, to int64, ev audit.Event) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, false, func(tx *auditTx) error {
 		cur, err := readCase(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -365,7 +385,7 @@ func (db *DB) AssignCase(ctx context.Context, id, to int64, ev audit.Event) erro
 		if err := addActivity(ctx, tx, id, ev, casework.Activity{Kind: casework.AssignKind, Body: name}, cur.Version); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev.With(id, audit.Assign, "assigned_to"))
+		return tx.record(ctx, ev.With(id, audit.Assign, "assigned_to"))
 	})
 	if err != nil {
 		return fmt.Errorf("assign case %d: %w", id, err)
@@ -376,7 +396,7 @@ func (db *DB) AssignCase(ctx context.Context, id, to int64, ev audit.Event) erro
 // AddActivity puts a call, note or e-mail on a case's timeline; calls and
 // e-mails count as contact.
 func (db *DB) AddActivity(ctx context.Context, id int64, kind, body string, ev audit.Event) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, false, func(tx *auditTx) error {
 		cur, err := readCase(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -389,7 +409,7 @@ func (db *DB) AddActivity(ctx context.Context, id int64, kind, body string, ev a
 		if err := addActivity(ctx, tx, id, ev, casework.Activity{Kind: kind, Body: body}, cur.Version); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev.With(id, audit.Create, "activity."+kind))
+		return tx.record(ctx, ev.With(id, audit.Create, "activity."+kind))
 	})
 	if err != nil {
 		return fmt.Errorf("add activity to case %d: %w", id, err)
@@ -399,7 +419,7 @@ func (db *DB) AddActivity(ctx context.Context, id int64, kind, body string, ev a
 
 // AddTask adds a task with a due date to a case.
 func (db *DB) AddTask(ctx context.Context, id int64, title string, due time.Time, assignee int64, ev audit.Event) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, false, func(tx *auditTx) error {
 		if _, err := readCase(ctx, tx, id, false); err != nil {
 			return err
 		}
@@ -411,7 +431,7 @@ func (db *DB) AddTask(ctx context.Context, id int64, title string, due time.Time
 			id, title, due, a, ev.UserID, ev.At); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev.With(id, audit.Create, "task"))
+		return tx.record(ctx, ev.With(id, audit.Create, "task"))
 	})
 	if err != nil {
 		return fmt.Errorf("add task to case %d: %w", id, err)
@@ -421,7 +441,7 @@ func (db *DB) AddTask(ctx context.Context, id int64, title string, due time.Time
 
 // CompleteTask marks a task of a case done.
 func (db *DB) CompleteTask(ctx context.Context, caseID, taskID int64, ev audit.Event) error {
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, false, func(tx *auditTx) error {
 		tag, err := tx.Exec(ctx, `UPDATE case_tasks SET done_at = $3 WHERE id = $2 AND case_id = $1 AND done_at IS NULL`, caseID, taskID, ev.At)
 		if err != nil {
 			return err
@@ -429,7 +449,7 @@ func (db *DB) CompleteTask(ctx context.Context, caseID, taskID int64, ev audit.E
 		if tag.RowsAffected() == 0 {
 			return casework.ErrNotFound
 		}
-		return insertAudit(ctx, tx, ev.With(caseID, audit.Update, "task"))
+		return tx.record(ctx, ev.With(caseID, audit.Update, "task"))
 	})
 	if err != nil {
 		return fmt.Errorf("complete task %d: %w", taskID, err)
@@ -441,7 +461,7 @@ func (db *DB) CompleteTask(ctx context.Context, caseID, taskID int64, ev audit.E
 // (assigned to them, or on their cases without an assignee).
 func (db *DB) TasksDue(ctx context.Context, userID int64, day time.Time, ev audit.Event) ([]casework.Task, error) {
 	var out []casework.Task
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
+	err := db.audited(ctx, true, func(tx *auditTx) error {
 		var err error
 		out, err = queryTasks(ctx, tx, `
 			WHERE t.done_at IS NULL AND t.due_on <= $2
@@ -450,7 +470,7 @@ func (db *DB) TasksDue(ctx context.Context, userID int64, day time.Time, ev audi
 		if err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, ev.With(0, audit.List, "task"))
+		return tx.record(ctx, ev.With(0, audit.List, "task"))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tasks due: %w", err)
@@ -458,41 +478,20 @@ func (db *DB) TasksDue(ctx context.Context, userID int64, day time.Time, ev audi
 	return out, nil
 }
 
-// Assignee is a staff member cases can be assigned to.
-type Assignee struct {
-	ID   int64
-	Name string
-}
-
 // Assignees lists the active consultants and managers.
-func (db *DB) Assignees(ctx context.Context) ([]Assignee, error) {
+func (db *DB) Assignees(ctx context.Context) ([]casework.Assignee, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, name FROM staff_users WHERE role IN ('consultant', 'manager') AND disabled_at IS NULL ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("assignees: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Assignee, error) {
-		var a Assignee
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (casework.Assignee, error) {
+		var a casework.Assignee
 		return a, row.Scan(&a.ID, &a.Name)
 	})
 }
 
-// AuditFilter selects audit events.
-type AuditFilter struct {
-	UserID   int64
-	CaseID   int64
-	From, To time.Time // zero: open
-	Limit    int
-}
-
-// AuditRow is an audit event with the name of who did it.
-type AuditRow struct {
-	audit.Event
-	UserName string
-	CaseRef  string
-}
-
 // AuditEvents lists audit events, newest first.
-func (db *DB) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditRow, error) {
+func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -522,8 +521,8 @@ func (db *DB) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditRow, error
 	if err != nil {
 		return nil, fmt.Errorf("audit events: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditRow, error) {
-		var r AuditRow
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (audit.Record, error) {
+		var r audit.Record
 		var action string
 		err := row.Scan(&r.At, &r.UserID, &r.Role, &r.CaseID, &action, &r.Fields, &r.IP, &r.RequestID, &r.UserName, &r.CaseRef)
 		r.Action = audit.Action(action)

@@ -31,9 +31,9 @@ func caseworkFixture(t *testing.T) (*postgres.DB, int64, audit.Event) {
 	return db, st.ID, audit.Event{At: time.Now(), UserID: uid, Role: "consultant", IP: "192.0.2.7", RequestID: "req-1"}
 }
 
-func auditRows(t *testing.T, db *postgres.DB, caseID int64) []postgres.AuditRow {
+func auditRows(t *testing.T, db *postgres.DB, caseID int64) []audit.Record {
 	t.Helper()
-	rows, err := db.AuditEvents(context.Background(), postgres.AuditFilter{CaseID: caseID})
+	rows, err := db.AuditEvents(context.Background(), audit.Filter{CaseID: caseID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestEveryViewAndChangeIsAudited(t *testing.T) {
 	if _, err := db.Cases(ctx, casework.Filter{Query: "０３－１２３４", Now: time.Now()}, ev); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := db.AuditEvents(ctx, postgres.AuditFilter{UserID: ev.UserID})
+	all, _ := db.AuditEvents(ctx, audit.Filter{UserID: ev.UserID})
 	if all[0].Action != audit.Search || all[0].CaseID != 0 {
 		t.Errorf("search event %+v", all[0])
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"carematch/audit"
 )
 
 // ErrNotFound is returned when a row asked for by key does not exist.
@@ -19,6 +21,9 @@ var ErrNotFound = errors.New("not found")
 // DB is the application's handle on PostgreSQL.
 type DB struct {
 	Pool *pgxpool.Pool
+	// Audit receives each audit event once its transaction committed (the
+	// stdout stream with log_type "audit"); nil writes no lines.
+	Audit *audit.Stream
 }
 
 // Open connects a pool and checks the server answers.

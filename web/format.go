@@ -18,7 +18,7 @@ var jst = time.FixedZone("JST", 9*60*60)
 // forms families expect (UX.md): 万円 with one decimal in lists, exact yen in
 // tables, 2026年11月25日, "3日前に確認".
 func (s *Server) formatFuncs() template.FuncMap {
-	return template.FuncMap{
+	f := template.FuncMap{
 		"manYen":    manYen,
 		"yen":       yen,
 		"date":      func(t time.Time) string { return t.In(jst).Format("2006年1月2日") },
@@ -38,6 +38,10 @@ func (s *Server) formatFuncs() template.FuncMap {
 			return false
 		},
 	}
+	for k, v := range staffFuncs() {
+		f[k] = v
+	}
+	return f
 }
 
 // manYen is 152000 → "15.2万円", 0 → "0円".

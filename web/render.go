@@ -69,6 +69,8 @@ type staffView struct {
 	ID        int64
 	Name      string
 	RoleLabel string
+	// CaseWorker: consultants, managers and admins (the case workspace).
+	CaseWorker bool
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -81,7 +83,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, canonical string, data any) {
 	p := page{Title: title, Canonical: canonical, Data: data, CSRF: s.csrfToken(w, r)}
 	if u, ok := Staff(r); ok {
-		p.Staff = &staffView{ID: u.ID, Name: u.Name, RoleLabel: u.Role.Label()}
+		p.Staff = &staffView{ID: u.ID, Name: u.Name, RoleLabel: u.Role.Label(), CaseWorker: u.Role != "facility_staff"}
 	}
 	body, err := s.execPage(name, p)
 	if err != nil {

@@ -45,6 +45,7 @@ type Server struct {
 	staff        StaffStore
 	publicURL    string
 	intake       *intakeDeps
+	cases        CaseStore
 }
 
 // Options configures a Server.
@@ -66,6 +67,9 @@ type Options struct {
 	PublicURL string
 	// Intake configures the public request forms (相談・資料請求・見学).
 	Intake IntakeOptions
+	// Cases is the storage of the consultants' case workspace; without it
+	// the workspace answers 503.
+	Cases CaseStore
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -86,6 +90,7 @@ func New(o Options) (*Server, error) {
 		cache: newPageCache(o.PageCacheBytes),
 		staff: o.Staff, publicURL: o.PublicURL,
 		intake: newIntakeDeps(o.Intake),
+		cases:  o.Cases,
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -158,6 +163,16 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/facilities/{id}", s.apiFacility, public},
 		{"GET /api/v1/staff/me", s.apiStaffMe, anyStaff},
 		{"GET /staff", s.staffHome, caseWorkers},
+		{"GET /staff/cases", s.caseList, caseWorkers},
+		{"GET /staff/cases/{id}", s.casePage, caseWorkers},
+		{"POST /staff/cases/{id}/hearing", s.caseHearing, caseWorkers},
+		{"POST /staff/cases/{id}/status", s.caseStatus, caseWorkers},
+		{"POST /staff/cases/{id}/assign", s.caseAssign, caseWorkers},
+		{"POST /staff/cases/{id}/activities", s.caseActivity, caseWorkers},
+		{"POST /staff/cases/{id}/tasks", s.caseTask, caseWorkers},
+		{"POST /staff/cases/{id}/tasks/{task}/done", s.caseTaskDone, caseWorkers},
+		{"GET /staff/tasks", s.tasksDue, caseWorkers},
+		{"GET /staff/audit", s.auditPage, staffOnly(auth.Manager, auth.Admin)},
 		{"GET /staff/login", s.loginPage, public},
 		{"POST /staff/login", s.login, public},
 		{"GET /staff/login/totp", s.totpPage, public},    // needs a session half-way through sign-in

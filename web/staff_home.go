@@ -10,13 +10,16 @@ import (
 // signing in. It shows who is signed in and the staff pages that exist.
 func (s *Server) staffHome(w http.ResponseWriter, r *http.Request) {
 	u, _ := Staff(r)
-	s.render(w, r, http.StatusOK, "staff_home", "スタッフ用ページ", staffAccountView(u))
+	v := staffAccountView(u)
+	v.SeesAudit = canAssignOthers(u)
+	s.render(w, r, http.StatusOK, "staff_home", "スタッフ用ページ", v)
 }
 
 type accountView struct {
 	Name, Role, Email  string
 	TOTP, TOTPOptional bool
 	FacilityIDs        []int64
+	SeesAudit          bool // managers and admins: the audit log
 }
 
 func staffAccountView(u auth.User) accountView {
