@@ -1,8 +1,11 @@
 package search
 
 import (
+	"runtime"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"carematch/facility"
 )
@@ -57,5 +60,42 @@ func BenchmarkApply(b *testing.B) {
 		f := facs[i%len(facs)]
 		f.Monthly.Rent += 1000
 		x.Apply([]facility.Facility{f}, nil)
+	}
+}
+
+// BenchmarkMixLatency runs the query mix (1,000 searches an iteration) at
+// 60,000 and 600,000 facilities and reports percentiles of one search, over
+// the mix and over its nationwide searches (no area, no centre), the
+// slowest kind. docs/benchmarks.md quotes it.
+func BenchmarkMixLatency(b *testing.B) {
+	for _, n := range []int{60000, 600000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			facs := testFacilities(n, 1)
+			x := NewIndex()
+			x.Replace(slices.Clone(facs))
+			qs := QueryMix(facs, 1000, 1)
+			runtime.GC() // not the garbage of the build
+			var all, nationwide []time.Duration
+			for b.Loop() {
+				for _, q := range qs {
+					t0 := time.Now()
+					x.Search(q)
+					d := time.Since(t0)
+					all = append(all, d)
+					if q.Pref == 0 && q.Muni == "" && !q.HasCenter {
+						nationwide = append(nationwide, d)
+					}
+				}
+			}
+			pct := func(ds []time.Duration, p int) float64 {
+				slices.Sort(ds)
+				return float64(ds[(len(ds)*p+99)/100-1].Nanoseconds()) / 1e3
+			}
+			b.ReportMetric(pct(all, 50), "p50-µs")
+			b.ReportMetric(pct(all, 99), "p99-µs")
+			b.ReportMetric(pct(nationwide, 50), "nationwide-p50-µs")
+			b.ReportMetric(pct(nationwide, 99), "nationwide-p99-µs")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
 }
