@@ -161,9 +161,10 @@ const (
 	numOrders
 )
 
-// rec is the part of a facility that the searches visiting facilities one
-// by one (around a centre, or a small result set) read, packed into 24
-// bytes. Coordinates are apart (geo), read only with a centre.
+// rec is what the index knows of one facility, packed into 24 bytes: the
+// build derives the blocks and orders from it, and a search reads it for
+// the costs of a short list of matches and for the page. Coordinates are
+// apart (geo), read only with a centre.
 type rec struct {
 	monthly    uint32 // yen; 0: unknown
 	initial    uint32 // yen; noInitial: unknown
@@ -205,10 +206,12 @@ type run struct {
 // the prefecture), so an area search reads a contiguous part of every
 // array below, and counts per municipality are counts of bits over runs.
 //
-// The filters, counts and sums of a search without a centre work on 64
-// documents at a time, as bits of the words in blocks (see blockLayout):
-// a filter is a few word ANDs, a count a popcount, and facilities that do
-// not match cost nothing. The medians and the page come from the orders:
+// The filters, counts and sums of a search work on 64 documents at a
+// time, as bits of the words in blocks (see blockLayout): a filter is a few
+// word ANDs, a count a popcount, and facilities that do not match cost
+// nothing. Around a centre, only the runs whose box (see run) reaches the
+// circle are read, and distances are computed for the documents that pass
+// every other filter. The medians and the page come from the orders:
 // prefix[o] holds, for j < prefixParts, the set of documents among the
 // first (j+1)·part positions of order o, so the k-th match in that order is
 // found by a binary search over counts of bits, then a walk of at most part
