@@ -243,6 +243,9 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 		"relationship": {"子"}, "contact_name": {secrets[0]}, "phone": {secrets[2]}, "email": {secrets[4]},
 		"care_level": {"要介護3"}, "medical": {"irou", "insulin"}, "note": {secrets[3]}, "consent": {"yes"},
 	})
+	// A consultant searches for the case by phone, opens it and notes a call:
+	// audit lines go to stdout with ids and field names only.
+	workCase(t, p, dbURL, secrets[2], secrets[3])
 	form := url.Values{
 		"name": {secrets[0]}, "phone": {secrets[2]}, "tel": {secrets[1]},
 		"medical_note": {secrets[3]}, "note": {secrets[3]},
@@ -272,6 +275,9 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	logs := p.logs.String()
 	if !strings.Contains(logs, `"msg":"request"`) {
 		t.Fatalf("no access log lines captured:\n%s", logs)
+	}
+	if !contains(logs, `"log_type":"audit"`, `"action":"search"`, `"action":"view"`, `"action":"create"`) {
+		t.Fatalf("the consultant's search, view and note are not in the audit lines:\n%s", logs)
 	}
 	if !contains(logs, `"msg":"case received"`, `"msg":"mail delivery failed; will retry"`) {
 		t.Fatalf("the consultation's case and mail attempts are not in the log:\n%s", logs)
