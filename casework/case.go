@@ -114,6 +114,63 @@ func (h Hearing) Value(name string) string {
 	return ""
 }
 
+// Take copies the field name from src into h (a refused save keeps the
+// stored value of the fields someone else changed).
+func (h *Hearing) Take(name string, src Hearing) {
+	if name == "medical_needs" {
+		h.Medical = slices.Clone(src.Medical)
+		return
+	}
+	if p, q := h.text(name), src.text(name); p != nil {
+		*p = *q
+	}
+}
+
+// text points at a text field by name (nil for medical_needs or an unknown name).
+func (h *Hearing) text(name string) *string {
+	switch name {
+	case "contact_name":
+		return &h.ContactName
+	case "relationship":
+		return &h.Relationship
+	case "phone":
+		return &h.Phone
+	case "email":
+		return &h.Email
+	case "age_band":
+		return &h.AgeBand
+	case "person_sex":
+		return &h.Sex
+	case "care_level":
+		return &h.CareLevel
+	case "dementia":
+		return &h.Dementia
+	case "adl_notes":
+		return &h.ADLNotes
+	case "residence_municipality":
+		return &h.ResidenceMunicipality
+	case "family_contacts":
+		return &h.FamilyContacts
+	case "key_person":
+		return &h.KeyPerson
+	case "budget_monthly":
+		return &h.BudgetMonthly
+	case "budget_initial":
+		return &h.BudgetInitial
+	case "assets_note":
+		return &h.AssetsNote
+	case "preferred_areas":
+		return &h.PreferredAreas
+	case "timing":
+		return &h.Timing
+	case "guarantor":
+		return &h.Guarantor
+	case "note":
+		return &h.Note
+	}
+	return nil
+}
+
 // MedicalLabels names medical keys in display order.
 func MedicalLabels(keys []string) string {
 	var out []string

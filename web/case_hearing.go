@@ -53,7 +53,7 @@ func (s *Server) caseHearing(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &ce) {
 		mine := h
 		for _, c := range ce.Changes {
-			setField(&mine, c.Field, ce.Current.Hearing)
+			mine.Take(c.Field, ce.Current.Hearing)
 		}
 		s.renderCase(w, r, http.StatusConflict, id, caseView{Hearing: mine, Conflict: ce.Changes,
 			Problem: "ほかの担当者がこの案件を先に更新したため、保存されていません。下の項目を確認してから、もう一度保存してください。"})
@@ -64,50 +64,4 @@ func (s *Server) caseHearing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	backToCase(w, r, id, "saved", "#hearing")
-}
-
-// setField copies one field from src into h.
-func setField(h *casework.Hearing, name string, src casework.Hearing) {
-	switch name {
-	case "contact_name":
-		h.ContactName = src.ContactName
-	case "relationship":
-		h.Relationship = src.Relationship
-	case "phone":
-		h.Phone = src.Phone
-	case "email":
-		h.Email = src.Email
-	case "age_band":
-		h.AgeBand = src.AgeBand
-	case "person_sex":
-		h.Sex = src.Sex
-	case "care_level":
-		h.CareLevel = src.CareLevel
-	case "dementia":
-		h.Dementia = src.Dementia
-	case "medical_needs":
-		h.Medical = src.Medical
-	case "adl_notes":
-		h.ADLNotes = src.ADLNotes
-	case "residence_municipality":
-		h.ResidenceMunicipality = src.ResidenceMunicipality
-	case "family_contacts":
-		h.FamilyContacts = src.FamilyContacts
-	case "key_person":
-		h.KeyPerson = src.KeyPerson
-	case "budget_monthly":
-		h.BudgetMonthly = src.BudgetMonthly
-	case "budget_initial":
-		h.BudgetInitial = src.BudgetInitial
-	case "assets_note":
-		h.AssetsNote = src.AssetsNote
-	case "preferred_areas":
-		h.PreferredAreas = src.PreferredAreas
-	case "timing":
-		h.Timing = src.Timing
-	case "guarantor":
-		h.Guarantor = src.Guarantor
-	case "note":
-		h.Note = src.Note
-	}
 }

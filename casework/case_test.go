@@ -1,0 +1,45 @@
+package casework_test
+
+import (
+	"testing"
+
+	"carematch/casework"
+)
+
+func TestNormalizeHearing(t *testing.T) {
+	h := casework.Hearing{ContactName: " 山田 花子 ", Phone: "０９０ー１２３４ー５６７８", Medical: []string{"insulin", "irou"}}
+	if fe := h.Normalize(); fe != nil {
+		t.Fatal(fe)
+	}
+	if h.ContactName != "山田 花子" || h.Phone != "09012345678" || len(h.Medical) != 2 || h.Medical[0] != "irou" {
+		t.Fatalf("normalised %+v", h)
+	}
+	bad := casework.Hearing{Phone: "12", CareLevel: "要介護9", Medical: []string{"magic"}}
+	fe := bad.Normalize()
+	for _, f := range []string{"contact_name", "phone", "care_level", "medical_needs"} {
+		if fe[f] == "" {
+			t.Errorf("no message for %s: %v", f, fe)
+		}
+	}
+	for q, want := range map[string]string{"090-1234-5678": "09012345678", "５６７８": "5678", "山田": "", "12": ""} {
+		if got := casework.PhoneQuery(q); got != want {
+			t.Errorf("PhoneQuery(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestEveryFieldCanBeTaken(t *testing.T) {
+	full := casework.Hearing{ContactName: "a", Relationship: "b", Phone: "c", Email: "d", AgeBand: "e", Sex: "f", CareLevel: "g",
+		Dementia: "h", Medical: []string{"irou"}, ADLNotes: "i", ResidenceMunicipality: "j", FamilyContacts: "k", KeyPerson: "l",
+		BudgetMonthly: "m", BudgetInitial: "n", AssetsNote: "o", PreferredAreas: "p", Timing: "q", Guarantor: "r", Note: "s"}
+	var h casework.Hearing
+	for _, f := range casework.Fields {
+		h.Take(f.Name, full)
+		if h.Value(f.Name) != full.Value(f.Name) || h.Value(f.Name) == "" {
+			t.Errorf("Take(%s) did not copy it", f.Name)
+		}
+	}
+	if len(casework.Changed(h, full)) != 0 {
+		t.Errorf("after taking every field: %v", casework.Changed(h, full))
+	}
+}
