@@ -28,6 +28,27 @@ const (
 	Assign     Action = "assign"     // the case was assigned to a consultant
 )
 
+// Label names the action in the audit view.
+func (a Action) Label() string {
+	switch a {
+	case View:
+		return "閲覧"
+	case List:
+		return "一覧表示"
+	case Search:
+		return "検索"
+	case Create:
+		return "追加"
+	case Update:
+		return "更新"
+	case Transition:
+		return "ステータス変更"
+	case Assign:
+		return "担当者の変更"
+	}
+	return string(a)
+}
+
 // Event is one audit record. Fields names the fields shown or touched,
 // never their values.
 type Event struct {

@@ -83,12 +83,21 @@ func FieldNames() []string {
 	return out
 }
 
+// otherLabels name what audit events touch besides the hearing sheet.
+var otherLabels = map[string]string{
+	"status": "ステータス", "lost_reason": "失注の理由", "assigned_to": "担当者", "task": "タスク",
+	"activity.call": "対応履歴（電話）", "activity.note": "対応履歴（メモ）", "activity.email": "対応履歴（メール）",
+}
+
 // FieldLabel is the label of a field name.
 func FieldLabel(name string) string {
 	for _, f := range Fields {
 		if f.Name == name {
 			return f.Label
 		}
+	}
+	if l, ok := otherLabels[name]; ok {
+		return l
 	}
 	return name
 }

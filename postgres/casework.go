@@ -480,9 +480,19 @@ func (db *DB) TasksDue(ctx context.Context, userID int64, day time.Time, ev audi
 
 // Assignees lists the active consultants and managers.
 func (db *DB) Assignees(ctx context.Context) ([]casework.Assignee, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, name FROM staff_users WHERE role IN ('consultant', 'manager') AND disabled_at IS NULL ORDER BY name, id`)
+	return db.staffNames(ctx, `SELECT id, name FROM staff_users WHERE role IN ('consultant', 'manager') AND disabled_at IS NULL ORDER BY name, id`)
+}
+
+// CaseWorkers lists everyone who may work on cases (consultants, managers,
+// admins), disabled accounts included: the people of the audit log.
+func (db *DB) CaseWorkers(ctx context.Context) ([]casework.Assignee, error) {
+	return db.staffNames(ctx, `SELECT id, name FROM staff_users WHERE role <> 'facility_staff' ORDER BY name, id`)
+}
+
+func (db *DB) staffNames(ctx context.Context, sql string) ([]casework.Assignee, error) {
+	rows, err := db.Pool.Query(ctx, sql)
 	if err != nil {
-		return nil, fmt.Errorf("assignees: %w", err)
+		return nil, fmt.Errorf("staff names: %w", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (casework.Assignee, error) {
 		var a casework.Assignee

@@ -43,7 +43,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if v.Assignees, err = s.cases.Assignees(r.Context()); err != nil {
+	if v.Assignees, err = s.cases.CaseWorkers(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"carematch/auth"
 	"carematch/casework"
 )
 
@@ -22,6 +23,7 @@ func staffFuncs() template.FuncMap {
 		"fieldValue":    func(h casework.Hearing, name string) string { return h.Value(name) },
 		"fieldError":    func(fe casework.FieldErrors, name string) string { return fe[name] },
 		"phoneDisplay":  phoneDisplay,
+		"roleLabel":     func(r string) string { return auth.Role(r).Label() },
 		"hf":            func(p page, name, typ string) hearingInput { return newHearingInput(p, name, typ, nil) },
 		"hs":            func(p page, name string, opts []string) hearingInput { return newHearingInput(p, name, "select", opts) },
 	}

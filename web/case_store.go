@@ -29,6 +29,7 @@ type CaseStore interface {
 	CompleteTask(ctx context.Context, caseID, taskID int64, ev audit.Event) error
 	TasksDue(ctx context.Context, userID int64, day time.Time, ev audit.Event) ([]casework.Task, error)
 	Assignees(ctx context.Context) ([]casework.Assignee, error)
+	CaseWorkers(ctx context.Context) ([]casework.Assignee, error)
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Record, error)
 }
 

@@ -220,11 +220,11 @@ func TestCaseSearchAndAuditAccess(t *testing.T) {
 	c.get("/staff/cases/" + strconv.FormatInt(id, 10))
 	m := e.session(t, mgr)
 	r := m.get("/staff/audit?case=" + strconv.FormatInt(id, 10))
-	if r.StatusCode != 200 || !strings.Contains(r.body, ref) || !strings.Contains(r.body, "職員 consultant") || !strings.Contains(r.body, ">view<") {
+	if r.StatusCode != 200 || !strings.Contains(r.body, ref) || !strings.Contains(r.body, "職員 consultant") || !strings.Contains(r.body, `閲覧 <code class="audit-action">view</code>`) {
 		t.Fatalf("audit page: %d\n%s", r.StatusCode, r.body)
 	}
 	r = m.get("/staff/audit?user=" + strconv.FormatInt(cons.ID, 10))
-	if !strings.Contains(r.body, ">search<") {
+	if !strings.Contains(r.body, `>search<`) || !strings.Contains(r.body, "入居相談員") {
 		t.Fatal("the consultant's searches are not in the audit log")
 	}
 }
