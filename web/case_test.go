@@ -246,3 +246,61 @@ func TestCasePageNotShownWithoutAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestAssignmentAndTasksDueToday: a manager hands a case to a consultant;
+// a consultant cannot hand it to someone else; a task due today shows on
+// the consultant's due-today page until it is done; a lost case needs a
+// reason.
+func TestAssignmentAndTasksDueToday(t *testing.T) {
+	e := newStaffEnv(t)
+	id, ref := addCase(t, e, "山田 花子", "090-1234-5678")
+	cons, _ := e.addUser(t, auth.Consultant, "c@example.jp")
+	other, _ := e.addUser(t, auth.Consultant, "o@example.jp")
+	mgr, _ := e.addUser(t, auth.Manager, "m@example.jp")
+	path := "/staff/cases/" + strconv.FormatInt(id, 10)
+	m, c := e.session(t, mgr), e.session(t, cons)
+
+	if r := m.post(path+"/assign", url.Values{"to": {strconv.FormatInt(cons.ID, 10)}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("manager assigns: %d", r.StatusCode)
+	}
+	if r := c.get("/staff/cases?view=mine"); !strings.Contains(r.body, ref) {
+		t.Fatal("the case is not among the consultant's cases")
+	}
+	r := c.post(path+"/assign", url.Values{"to": {strconv.FormatInt(other.ID, 10)}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "マネージャーが行います") {
+		t.Fatalf("consultant assigns to another: %d", r.StatusCode)
+	}
+	if r := c.get("/staff/cases?view=all&consultant=" + strconv.FormatInt(cons.ID, 10)); !strings.Contains(r.body, ref) {
+		t.Fatal("the consultant filter does not find the case")
+	}
+
+	today := e.clock.Now().In(time.FixedZone("JST", 9*3600)).Format("2006-01-02")
+	if r := c.post(path+"/tasks", url.Values{"title": {"折り返し電話"}, "due": {today}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add task: %d %s", r.StatusCode, r.body)
+	}
+	r = c.get("/staff/tasks")
+	m2 := regexp.MustCompile(`action="(/staff/cases/\d+/tasks/\d+/done)"`).FindStringSubmatch(r.body)
+	if r.StatusCode != 200 || !strings.Contains(r.body, "折り返し電話") || m2 == nil {
+		t.Fatalf("due today: %d\n%s", r.StatusCode, r.body)
+	}
+	if r := e.session(t, other).get("/staff/tasks"); strings.Contains(r.body, "折り返し電話") {
+		t.Fatal("another consultant sees the task as theirs")
+	}
+	if r := c.post(m2[1], url.Values{"from": {"tasks"}}); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/staff/tasks" {
+		t.Fatalf("done: %d", r.StatusCode)
+	}
+	if r := c.get("/staff/tasks"); strings.Contains(r.body, "折り返し電話") {
+		t.Fatal("a done task is still due")
+	}
+
+	r = c.post(path+"/status", url.Values{"to": {"失注"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "理由を入力してください") {
+		t.Fatalf("失注 without reason: %d", r.StatusCode)
+	}
+	if r := c.post(path+"/status", url.Values{"to": {"失注"}, "reason": {"他社で決定"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("失注: %d", r.StatusCode)
+	}
+	if r := c.get(path); !strings.Contains(r.body, "失注の理由：他社で決定") || !strings.Contains(r.body, "これ以上ステータスを変更できません") {
+		t.Fatal("the lost case does not show its reason or still offers moves")
+	}
+}
