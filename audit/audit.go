@@ -138,6 +138,7 @@ func (s *Stream) Write(events ...Event) error {
 type Filter struct {
 	UserID   int64
 	CaseID   int64
+	CaseRef  string    // the case's 受付番号, as managers know it
 	From, To time.Time // zero: open
 	Limit    int
 }

@@ -511,6 +511,9 @@ func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Record, 
 	if f.CaseID > 0 {
 		where = append(where, "a.case_id = "+arg(f.CaseID))
 	}
+	if f.CaseRef != "" {
+		where = append(where, "c.ref = "+arg(f.CaseRef))
+	}
 	if !f.From.IsZero() {
 		where = append(where, "a.at >= "+arg(f.From))
 	}

@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"carematch/audit"
 	"carematch/casework"
+	"carematch/intake"
 )
 
 type auditView struct {
@@ -21,7 +23,7 @@ type auditForm struct {
 
 // auditPage is GET /staff/audit (managers and admins): who viewed or
 // changed which case, when, from where, filtered by person (?user=ID),
-// case (?case=ID) and time (?from=, ?to= as dates, to inclusive).
+// case (?case= its 受付番号 or id) and time (?from=, ?to= as dates, to inclusive).
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	if s.cases == nil {
 		s.unavailable(w, r)
@@ -31,7 +33,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	v := auditView{Filter: auditForm{User: q.Get("user"), Case: q.Get("case"), From: q.Get("from"), To: q.Get("to")}}
 	f := audit.Filter{Limit: 500}
 	f.UserID, _ = strconv.ParseInt(v.Filter.User, 10, 64)
-	f.CaseID, _ = strconv.ParseInt(v.Filter.Case, 10, 64)
+	if ref := strings.ToUpper(strings.TrimSpace(v.Filter.Case)); intake.ValidRef(ref) {
+		f.CaseRef = ref
+	} else {
+		f.CaseID, _ = strconv.ParseInt(v.Filter.Case, 10, 64)
+	}
 	if t, err := time.ParseInLocation("2006-01-02", v.Filter.From, jst); err == nil {
 		f.From = t
 	}

@@ -223,6 +223,9 @@ func TestCaseSearchAndAuditAccess(t *testing.T) {
 	if r.StatusCode != 200 || !strings.Contains(r.body, ref) || !strings.Contains(r.body, "職員 consultant") || !strings.Contains(r.body, `閲覧 <code class="audit-action">view</code>`) {
 		t.Fatalf("audit page: %d\n%s", r.StatusCode, r.body)
 	}
+	if r := m.get("/staff/audit?case=" + strings.ToLower(ref)); !strings.Contains(r.body, ">view<") || strings.Contains(r.body, ">search<") {
+		t.Fatal("the audit log cannot be filtered by 受付番号")
+	}
 	r = m.get("/staff/audit?user=" + strconv.FormatInt(cons.ID, 10))
 	if !strings.Contains(r.body, `>search<`) || !strings.Contains(r.body, "入居相談員") {
 		t.Fatal("the consultant's searches are not in the audit log")
