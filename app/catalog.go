@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"carematch/config"
 	"carematch/demo"
@@ -19,18 +20,11 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if len(args) < 2 || args[0] != "mhlw" {
 		return fmt.Errorf("import needs `mhlw FILE…` (MHLW 介護サービス情報公表システム open-data CSVs): %w", errUsage)
 	}
-	cfg, err := config.Parse(env.Getenv)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
+	db, _, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := requireSchema(ctx, db); err != nil {
-		return err
-	}
 	report, err := mhlw.Import(ctx, db, args[1:]...)
 	if err != nil {
 		return err
@@ -39,16 +33,26 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	return err
 }
 
-// requireSchema stops commands that write when migrations are pending.
-func requireSchema(ctx context.Context, db *postgres.DB) error {
-	pending, err := db.Pending(ctx)
+// openMigrated opens the configured database for a command that writes,
+// refusing when migrations are pending.
+func openMigrated(ctx context.Context, env Env) (*postgres.DB, config.Config, error) {
+	cfg, err := config.Parse(env.Getenv)
 	if err != nil {
-		return err
+		return nil, cfg, err
 	}
-	if len(pending) > 0 {
-		return fmt.Errorf("the database schema is behind; run `carematch migrate up` first (pending: %v)", pending)
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
+	if err != nil {
+		return nil, cfg, err
 	}
-	return nil
+	pending, err := db.Pending(ctx)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("the database schema is behind this binary (missing %s): run `carematch migrate up` first", strings.Join(pending, ", "))
+	}
+	if err != nil {
+		db.Close()
+		return nil, cfg, err
+	}
+	return db, cfg, nil
 }
 
 // demoFiles are the real open-data files shipped in the repository.
@@ -74,18 +78,11 @@ func runSeed(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("seed demo: no open-data files given and none found at %s (run it from the repository, or name the files)", demoFiles)
 		}
 	}
-	cfg, err := config.Parse(env.Getenv)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 4)
+	db, _, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := requireSchema(ctx, db); err != nil {
-		return err
-	}
 	report, err := demo.SeedWith(ctx, db, demo.Options{Total: *total}, files...)
 	if err != nil {
 		return err

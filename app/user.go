@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"carematch/auth"
-	"carematch/config"
-	"carematch/postgres"
 )
 
 // runUser is `carematch user …`: staff accounts from the command line, for
@@ -31,28 +29,6 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	return fmt.Errorf("user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin] | user reset-totp --email ADDRESS | user disable --email ADDRESS: %w", errUsage)
 }
 
-// openForUsers opens the database for a user command, refusing a schema
-// that is behind the binary.
-func openForUsers(ctx context.Context, env Env) (*postgres.DB, config.Config, error) {
-	cfg, err := config.Parse(env.Getenv)
-	if err != nil {
-		return nil, cfg, err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, 2)
-	if err != nil {
-		return nil, cfg, err
-	}
-	pending, err := db.Pending(ctx)
-	if err == nil && len(pending) > 0 {
-		err = fmt.Errorf("the database schema is behind this binary (missing %s): run `carematch migrate up` first", strings.Join(pending, ", "))
-	}
-	if err != nil {
-		db.Close()
-		return nil, cfg, err
-	}
-	return db, cfg, nil
-}
-
 // runUserChange is `user reset-totp` (a lost phone: the second factor is
 // removed and, for managers and admins, enrolled again at the next
 // sign-in) and `user disable` (the account can no longer sign in). Both
@@ -64,7 +40,7 @@ func runUserChange(ctx context.Context, env Env, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *email == "" {
 		return fmt.Errorf("user %s --email ADDRESS: %w", args[0], errUsage)
 	}
-	db, _, err := openForUsers(ctx, env)
+	db, _, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -136,7 +112,7 @@ func runUserAdd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
-	db, cfg, err := openForUsers(ctx, env)
+	db, cfg, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
