@@ -49,6 +49,11 @@ func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Fatalf("timed out waiting for %s (at %s)", cond, js[string](t, ctx, "location.href"))
 }
 
+// htmxSettled holds once htmx has swapped and settled the new results and
+// set up the new form (a change before that would be lost).
+const htmxSettled = `(() => { const f = document.querySelector("form.search-form");
+	return !!f && !!f["htmx-internal-data"] && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") })()`
+
 // choose selects an option the way a user's pick does: the value changes
 // and a change event bubbles (htmx listens on the form).
 func choose(t *testing.T, ctx context.Context, selector, value string) {
@@ -73,8 +78,10 @@ func TestBrowserSearchJourney(t *testing.T) {
 
 	choose(t, ctx, "#f-pref", "13")
 	waitJS(t, ctx, `location.pathname === "/search/13" && document.querySelector("h1").textContent.includes("東京都")`)
+	waitJS(t, ctx, htmxSettled)
 	choose(t, ctx, "#f-care", "要介護3")
 	waitJS(t, ctx, `new URLSearchParams(location.search).get("care") === "要介護3"`)
+	waitJS(t, ctx, htmxSettled)
 	before := js[int](t, ctx, `+document.querySelector("#result-total").textContent`)
 
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="med"][value="irou"]`))); err != nil {
@@ -82,6 +89,7 @@ func TestBrowserSearchJourney(t *testing.T) {
 	}
 	waitJS(t, ctx, `new URLSearchParams(location.search).get("med") === "irou"`)
 	waitJS(t, ctx, `document.querySelector('input[name="med"][value="irou"]').checked`)
+	waitJS(t, ctx, htmxSettled)
 	total := js[int](t, ctx, `+document.querySelector("#result-total").textContent`)
 	if total == 0 || total > before {
 		t.Fatalf("narrowing by 胃ろう: %d results, before %d", total, before)
