@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"carematch/area"
-	"carematch/facility"
 )
 
 // jst is the time zone every date is shown in.
@@ -19,16 +18,13 @@ var jst = time.FixedZone("JST", 9*60*60)
 // tables, 2026年11月25日, "3日前に確認".
 func (s *Server) formatFuncs() template.FuncMap {
 	f := template.FuncMap{
-		"manYen":    manYen,
-		"yen":       yen,
-		"date":      func(t time.Time) string { return t.In(jst).Format("2006年1月2日") },
-		"ago":       func(t time.Time) string { return ago(s.now(), t) },
-		"km":        func(m int) string { return strconv.FormatFloat(float64(m)/1000, 'f', 1, 64) + "km" },
-		"prefName":  prefName,
-		"muniName":  muniName,
-		"careLevel": func(i int) facility.CareLevel { return facility.CareLevel(i) },
-		"add":       func(a, b int) int { return a + b },
-		"value":     func(v url.Values, name string) string { return v.Get(name) },
+		"manYen":   manYen,
+		"yen":      yen,
+		"date":     func(t time.Time) string { return t.In(jst).Format("2006年1月2日") },
+		"ago":      func(t time.Time) string { return ago(s.now(), t) },
+		"km":       func(m int) string { return strconv.FormatFloat(float64(m)/1000, 'f', 1, 64) + "km" },
+		"prefName": prefName,
+		"value":    func(v url.Values, name string) string { return v.Get(name) },
 		"checked": func(v url.Values, name, want string) bool {
 			for _, got := range v[name] {
 				if got == want {

@@ -207,7 +207,7 @@ func (s *Server) intakeSubmit(kind intake.Kind) http.HandlerFunc {
 			}
 			s.renderIntake(w, r, status, &f, nil, banner, key, token)
 		}
-		if ok, wait := s.intake.limiter.allow(intakeClientIP(r), now); !ok {
+		if ok, wait := s.intake.limiter.allow(ClientIP(r), now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			reject(http.StatusTooManyRequests, "rate limit",
 				"短い時間に多くの送信があったため、いまは受け付けられません。入力内容はこのページに残っています。"+

@@ -4,8 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,24 +93,4 @@ func (l *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	}
 	b.tokens--
 	return true, 0
-}
-
-// intakeClientIP is the address a request came from. Behind the ALB the
-// client is the last address of X-Forwarded-For (the load balancer appends
-// the address it saw; earlier entries are whatever the client sent).
-func intakeClientIP(r *http.Request) string {
-	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		last := xff[len(xff)-1]
-		if i := strings.LastIndexByte(last, ','); i >= 0 {
-			last = last[i+1:]
-		}
-		if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
-			return ip.String()
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
