@@ -14,8 +14,7 @@ import (
 
 // searchPage is what search.html receives.
 type searchPage struct {
-	Query     search.Query
-	Input     url.Values // what the user sent, re-displayed as typed
+	Input     url.Values // the search as understood (as typed, when it has errors)
 	Form      formHTML   // the form's choices with the user's selected
 	Errors    search.FieldErrors
 	Result    search.Result
@@ -124,7 +123,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := searchPage{Query: q, Input: in, Errors: fe, Form: s.form.render(in, q.Pref), PrefLinks: s.form.prefLinks}
+	d := searchPage{Input: in, Errors: fe, Form: s.form.render(in, q.Pref), PrefLinks: s.form.prefLinks}
 	if q.Pref != 0 {
 		d.Pref, d.HasPref = area.Pref(q.Pref)
 	}
