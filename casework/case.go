@@ -20,6 +20,9 @@ type Hearing struct {
 	Phone        string // digits
 	Email        string
 	// 本人.
+	PersonName            string // 本人氏名
+	PersonKana            string // ふりがな
+	PersonBirthDate       string // 生年月日, YYYY-MM-DD ("" unknown)
 	AgeBand               string
 	Sex                   string
 	CareLevel             string
@@ -55,6 +58,9 @@ var Fields = []Field{
 	{"relationship", "続柄", func(h *Hearing) string { return h.Relationship }},
 	{"phone", "電話番号", func(h *Hearing) string { return h.Phone }},
 	{"email", "メール", func(h *Hearing) string { return h.Email }},
+	{"person_name", "本人氏名", func(h *Hearing) string { return h.PersonName }},
+	{"person_kana", "ふりがな", func(h *Hearing) string { return h.PersonKana }},
+	{"person_birth_date", "生年月日", func(h *Hearing) string { return h.PersonBirthDate }},
 	{"age_band", "本人の年齢", func(h *Hearing) string { return h.AgeBand }},
 	{"person_sex", "本人の性別", func(h *Hearing) string { return h.Sex }},
 	{"care_level", "要介護度", func(h *Hearing) string { return h.CareLevel }},
@@ -146,6 +152,12 @@ func (h *Hearing) text(name string) *string {
 		return &h.Phone
 	case "email":
 		return &h.Email
+	case "person_name":
+		return &h.PersonName
+	case "person_kana":
+		return &h.PersonKana
+	case "person_birth_date":
+		return &h.PersonBirthDate
 	case "age_band":
 		return &h.AgeBand
 	case "person_sex":
@@ -203,7 +215,7 @@ func (fe FieldErrors) Error() string { return "casework: invalid hearing sheet" 
 // trimmed text) and checks it; the result is what is stored.
 func (h *Hearing) Normalize() FieldErrors {
 	fe := FieldErrors{}
-	for _, p := range []*string{&h.ContactName, &h.Relationship, &h.Email, &h.ADLNotes, &h.ResidenceMunicipality,
+	for _, p := range []*string{&h.ContactName, &h.Relationship, &h.Email, &h.PersonName, &h.PersonKana, &h.ADLNotes, &h.ResidenceMunicipality,
 		&h.FamilyContacts, &h.KeyPerson, &h.BudgetMonthly, &h.BudgetInitial, &h.AssetsNote, &h.PreferredAreas,
 		&h.Timing, &h.Guarantor, &h.Note} {
 		*p = strings.TrimSpace(*p)
@@ -225,6 +237,19 @@ func (h *Hearing) Normalize() FieldErrors {
 	}
 	if h.Phone == "" && h.Email == "" {
 		fe["phone"] = "電話番号かメールアドレスのどちらかは必要です。"
+	}
+	if utf8.RuneCountInString(h.PersonName) > 100 {
+		fe["person_name"] = "本人氏名は100文字以内で入力してください。"
+	}
+	if k, ok := NormalizeKana(h.PersonKana); ok {
+		h.PersonKana = k
+	} else {
+		fe["person_kana"] = "ふりがなは、ひらがなかカタカナで入力してください（例：やまだ はなこ）。"
+	}
+	if d, ok := NormalizeBirthDate(h.PersonBirthDate); ok {
+		h.PersonBirthDate = d
+	} else {
+		fe["person_birth_date"] = "生年月日を「1940-04-01」または「1940/4/1」の形で入力してください。"
 	}
 	if h.AgeBand != "" && !slices.Contains(intake.AgeBands, h.AgeBand) {
 		fe["age_band"] = "年齢を一覧から選んでください。"

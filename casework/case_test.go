@@ -31,7 +31,8 @@ func TestNormalizeHearing(t *testing.T) {
 func TestEveryFieldCanBeTaken(t *testing.T) {
 	full := casework.Hearing{ContactName: "a", Relationship: "b", Phone: "c", Email: "d", AgeBand: "e", Sex: "f", CareLevel: "g",
 		Dementia: "h", Medical: []string{"irou"}, ADLNotes: "i", ResidenceMunicipality: "j", FamilyContacts: "k", KeyPerson: "l",
-		BudgetMonthly: "m", BudgetInitial: "n", AssetsNote: "o", PreferredAreas: "p", Timing: "q", Guarantor: "r", Note: "s"}
+		BudgetMonthly: "m", BudgetInitial: "n", AssetsNote: "o", PreferredAreas: "p", Timing: "q", Guarantor: "r", Note: "s",
+		PersonName: "t", PersonKana: "u", PersonBirthDate: "v"}
 	var h casework.Hearing
 	for _, f := range casework.Fields {
 		h.Take(f.Name, full)

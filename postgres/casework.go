@@ -147,7 +147,8 @@ func escapeLike(s string) string {
 const caseColumns = `c.id, c.ref, c.kind, c.status, c.version, c.created_at, c.status_changed_at,
 	coalesce(c.assigned_to, 0), coalesce(u.name, ''), c.last_contact_at, c.lost_reason, coalesce(c.pref_code, 0), c.municipality,
 	c.privacy_version, c.consented_at,
-	c.contact_name, c.relationship, c.phone, c.email, c.age_band, c.person_sex, c.care_level, c.dementia, c.medical_needs,
+	c.contact_name, c.relationship, c.phone, c.email,
+	c.person_name, c.person_kana, coalesce(to_char(c.person_birth_date, 'YYYY-MM-DD'), ''), c.age_band, c.person_sex, c.care_level, c.dementia, c.medical_needs,
 	c.adl_notes, c.residence_municipality, c.family_contacts, c.key_person, c.budget_monthly, c.budget_initial,
 	c.assets_note, c.preferred_areas, c.timing, c.guarantor, c.note`
 
@@ -158,7 +159,8 @@ func scanCase(row pgx.Row) (casework.Case, error) {
 	err := row.Scan(&c.ID, &c.Ref, &kind, &c.Status, &c.Version, &c.CreatedAt, &c.StatusChangedAt,
 		&c.AssignedTo, &c.AssignedName, &c.LastContactAt, &c.LostReason, &c.PrefCode, &c.Municipality,
 		&c.PrivacyVersion, &c.ConsentedAt,
-		&h.ContactName, &h.Relationship, &h.Phone, &h.Email, &h.AgeBand, &h.Sex, &h.CareLevel, &h.Dementia, &h.Medical,
+		&h.ContactName, &h.Relationship, &h.Phone, &h.Email,
+		&h.PersonName, &h.PersonKana, &h.PersonBirthDate, &h.AgeBand, &h.Sex, &h.CareLevel, &h.Dementia, &h.Medical,
 		&h.ADLNotes, &h.ResidenceMunicipality, &h.FamilyContacts, &h.KeyPerson, &h.BudgetMonthly, &h.BudgetInitial,
 		&h.AssetsNote, &h.PreferredAreas, &h.Timing, &h.Guarantor, &h.Note)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -261,11 +263,13 @@ func (db *DB) SaveHearing(ctx context.Context, id int64, base int, h casework.He
 				care_level = $8, dementia = $9, medical_needs = $10, adl_notes = $11, residence_municipality = $12,
 				family_contacts = $13, key_person = $14, budget_monthly = $15, budget_initial = $16, assets_note = $17,
 				preferred_areas = $18, timing = $19, guarantor = $20, note = $21,
+				person_name = $23, person_kana = $24, person_birth_date = nullif($25, '')::date,
 				version = version + 1, updated_at = $22
 			WHERE id = $1 RETURNING version`,
 			id, h.ContactName, h.Relationship, h.Phone, h.Email, h.AgeBand, h.Sex, h.CareLevel, h.Dementia, h.Medical,
 			h.ADLNotes, h.ResidenceMunicipality, h.FamilyContacts, h.KeyPerson, h.BudgetMonthly, h.BudgetInitial,
-			h.AssetsNote, h.PreferredAreas, h.Timing, h.Guarantor, h.Note, ev.At).Scan(&cur.Version)
+			h.AssetsNote, h.PreferredAreas, h.Timing, h.Guarantor, h.Note, ev.At,
+			h.PersonName, h.PersonKana, h.PersonBirthDate).Scan(&cur.Version)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ func hearingFromForm(r *http.Request) casework.Hearing {
 	f := r.PostForm
 	return casework.Hearing{
 		ContactName: f.Get("contact_name"), Relationship: f.Get("relationship"), Phone: f.Get("phone"), Email: f.Get("email"),
+		PersonName: f.Get("person_name"), PersonKana: f.Get("person_kana"), PersonBirthDate: f.Get("person_birth_date"),
 		AgeBand: f.Get("age_band"), Sex: f.Get("person_sex"), CareLevel: f.Get("care_level"), Dementia: f.Get("dementia"),
 		Medical: f["medical_needs"], ADLNotes: f.Get("adl_notes"), ResidenceMunicipality: f.Get("residence_municipality"),
 		FamilyContacts: f.Get("family_contacts"), KeyPerson: f.Get("key_person"),
