@@ -23,6 +23,7 @@ type Message struct {
 	To       string
 	Subject  string
 	Body     string // plain text, UTF-8
+	Calendar string // an iCalendar (.ics) invitation to attach, or ""
 	Attempts int    // including the one in progress
 }
 

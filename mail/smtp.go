@@ -110,8 +110,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 }
 
 // Compose renders a message as RFC 5322 with a UTF-8 subject (RFC 2047)
-// and a base64 body. The Message-ID is derived from the outbox id, so a
-// retried message carries the same id and receivers can drop the double.
+// and a base64 body. A message with a calendar invitation is
+// multipart/mixed: the text, then the .ics as a text/calendar part (with
+// the iCalendar METHOD, so mail clients offer to add it). The Message-ID
+// is derived from the outbox id, so a retried message carries the same id
+// and receivers can drop the double.
 func Compose(from *mail.Address, m Message, now time.Time) []byte {
 	var b bytes.Buffer
 	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
@@ -130,12 +133,42 @@ func Compose(from *mail.Address, m Message, now time.Time) []byte {
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.BEncoding.Encode("UTF-8", m.Subject))
 	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
 	fmt.Fprintf(&b, "Message-ID: <%s@%s>\r\n", msgID, domain)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	body := base64.StdEncoding.EncodeToString([]byte(strings.ReplaceAll(m.Body, "\n", "\r\n")))
+	b.WriteString("MIME-Version: 1.0\r\n")
+	text := []byte(strings.ReplaceAll(m.Body, "\n", "\r\n"))
+	if m.Calendar == "" {
+		b.WriteString("Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+		writeBase64(&b, text)
+		return b.Bytes()
+	}
+	r := make([]byte, 12)
+	rand.Read(r)
+	boundary := "carematch-" + hex.EncodeToString(r)
+	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", boundary)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary)
+	writeBase64(&b, text)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/calendar; charset=UTF-8; method=%s\r\n", boundary, calendarMethod(m.Calendar))
+	b.WriteString("Content-Disposition: attachment; filename=\"invite.ics\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	writeBase64(&b, []byte(m.Calendar))
+	fmt.Fprintf(&b, "--%s--\r\n", boundary)
+	return b.Bytes()
+}
+
+func writeBase64(b *bytes.Buffer, data []byte) {
+	body := base64.StdEncoding.EncodeToString(data)
 	for len(body) > 76 {
 		b.WriteString(body[:76] + "\r\n")
 		body = body[76:]
 	}
 	b.WriteString(body + "\r\n")
-	return b.Bytes()
+}
+
+// calendarMethod is the METHOD of an iCalendar object (PUBLISH when it
+// names none), for the text/calendar part's method parameter.
+func calendarMethod(ics string) string {
+	for _, line := range strings.Split(ics, "\r\n") {
+		if m, ok := strings.CutPrefix(line, "METHOD:"); ok && m != "" && !strings.ContainsAny(m, " ;\"") {
+			return m
+		}
+	}
+	return "PUBLISH"
 }

@@ -14,9 +14,15 @@ import (
 // enqueueMail writes one message to the outbox inside the caller's
 // transaction: it is sent if and only if what caused it commits.
 func enqueueMail(ctx context.Context, tx pgx.Tx, caseID int64, m intake.Mail) error {
+	return enqueueInvitation(ctx, tx, caseID, m, nil)
+}
+
+// enqueueInvitation is enqueueMail with a calendar invitation (.ics)
+// that the sender attaches as a text/calendar part.
+func enqueueInvitation(ctx context.Context, tx pgx.Tx, caseID int64, m intake.Mail, ics []byte) error {
 	_, err := tx.Exec(ctx, `
-		INSERT INTO outbox (case_id, purpose, recipient, subject, body) VALUES ($1, $2, $3, $4, $5)`,
-		caseID, m.Purpose, m.To, m.Subject, m.Body)
+		INSERT INTO outbox (case_id, purpose, recipient, subject, body, calendar) VALUES ($1, $2, $3, $4, $5, $6)`,
+		caseID, m.Purpose, m.To, m.Subject, m.Body, string(ics))
 	if err != nil {
 		return fmt.Errorf("outbox: enqueue %s: %w", m.Purpose, err)
 	}
@@ -36,13 +42,13 @@ func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]
 			ORDER BY next_attempt_at, id
 			LIMIT $1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING id, recipient, subject, body, attempts`, limit, lease.Milliseconds())
+		RETURNING id, recipient, subject, body, calendar, attempts`, limit, lease.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("outbox: claim: %w", err)
 	}
 	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (mail.Message, error) {
 		var m mail.Message
-		return m, row.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &m.Attempts)
+		return m, row.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &m.Calendar, &m.Attempts)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: claim: %w", err)
