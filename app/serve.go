@@ -75,6 +75,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Index:        index,
 		Staff:        db,
 		Cases:        db,
+		Portal:       db,
 		PublicURL:    cfg.PublicURL,
 		Intake: web.IntakeOptions{Store: db, ConsultantEmail: cfg.ConsultantEmail,
 			Secret: []byte(cfg.FormSecret), Submitted: wakeMail},

@@ -57,14 +57,31 @@ func (r Role) Label() string {
 // second factor is optional.
 func (r Role) RequiresTOTP() bool { return r == Manager || r == Admin }
 
-// Home is where a member of the role lands after signing in.
+// Home is where a member of the role lands after signing in: facility
+// staff in the facility portal, everyone else in the staff pages.
 func (r Role) Home() string {
 	if r == FacilityStaff {
-		// The facility portal comes in a later issue; until then facility
-		// staff have their account page only.
-		return "/staff/account"
+		return "/portal"
 	}
 	return "/staff"
+}
+
+// ActsForEveryFacility says whether the role may act in the facility portal
+// for any facility (the back office standing in for a facility that phoned
+// in a change). Facility staff act only for the facilities they are linked
+// to (staff_facilities); consultants do not use the portal.
+func (r Role) ActsForEveryFacility() bool { return r == Manager || r == Admin }
+
+// RolesActingForEveryFacility lists the roles of ActsForEveryFacility (for
+// the storage query of the portal's scope check).
+func RolesActingForEveryFacility() []string {
+	var out []string
+	for _, r := range Roles() {
+		if r.ActsForEveryFacility() {
+			out = append(out, string(r))
+		}
+	}
+	return out
 }
 
 // User is a staff account.

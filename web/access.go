@@ -78,10 +78,11 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, http.StatusServiceUnavailable)
 }
 
-// localPath returns next when it is a path on this site under /staff
-// (never another host: //evil.example or /\evil.example), else def.
+// localPath returns next when it is a path on this site under /staff or
+// /portal (never another host: //evil.example or /\evil.example), else def.
 func localPath(next, def string) string {
-	if !strings.HasPrefix(next, "/staff") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/staff") && !strings.HasPrefix(next, "/portal") ||
+		strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
 		return def
 	}
 	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {

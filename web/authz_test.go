@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,9 +17,16 @@ import (
 // server wiring with real PostgreSQL sessions, and the answer must match
 // what the route's Access says. A route without a rule (not public and no
 // role) fails the test, as does a role name that does not exist.
+//
+// Facility scopes: the facility-staff user acts for facility A only. Every
+// portal route names its facility in the path ({facility}); the matrix uses
+// A there, and each such route is requested again by A's user for facility
+// B and for a facility that does not exist: both must answer the same 404
+// (B's existence is not revealed).
 func TestAuthorisationMatrix(t *testing.T) {
 	e := newStaffEnv(t)
 	fid := addFacility(t, e)
+	otherFID := addFacility(t, e)
 	users := map[auth.Role]auth.User{}
 	for _, r := range auth.Roles() {
 		var fac []int64
@@ -52,7 +60,38 @@ func TestAuthorisationMatrix(t *testing.T) {
 		if !hasMethod {
 			method = "GET"
 		}
-		path := examplePath(rt.Pattern)
+		inFacility := func(id int64) string {
+			return examplePath(strings.ReplaceAll(rt.Pattern, "{facility}", fmt.Sprint(id)))
+		}
+		path := inFacility(fid)
+		if strings.HasPrefix(path, "/portal/") && !strings.Contains(rt.Pattern, "{facility}") {
+			t.Errorf("portal route %q does not name its facility ({facility}): the scope check needs it (web/portal.go)", rt.Pattern)
+		}
+		if strings.Contains(rt.Pattern, "{facility}") {
+			if !strings.HasPrefix(path, "/portal/facilities/") {
+				t.Errorf("route %q: {facility} routes live under /portal/facilities/{facility}", rt.Pattern)
+			}
+			if slices.Contains(a.Roles, string(auth.Consultant)) || a.Public {
+				t.Errorf("portal route %q admits consultants or everyone", rt.Pattern)
+			}
+			var bodies []string
+			for _, id := range []int64{otherFID, otherFID + 1000} {
+				b := e.session(t, users[auth.FacilityStaff])
+				var r response
+				if method == "GET" {
+					r = b.get(inFacility(id))
+				} else {
+					r = b.do(method, inFacility(id), url.Values{"csrf_token": {b.csrf()}})
+				}
+				if r.StatusCode != http.StatusNotFound {
+					t.Errorf("%s for facility %d as facility staff of %d: %d, want 404", rt.Pattern, id, fid, r.StatusCode)
+				}
+				bodies = append(bodies, regexp.MustCompile(`お問い合わせ番号.*`).ReplaceAllString(r.body, ""))
+			}
+			if bodies[0] != bodies[1] {
+				t.Errorf("%s: the 404 for another facility differs from the one for no facility", rt.Pattern)
+			}
+		}
 		fmt.Fprintf(&matrix, "%-36s", rt.Pattern)
 		for _, who := range principals {
 			want := a.Public || slices.Contains(a.Roles, who)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"carematch/auth"
 )
 
 //go:embed templates
@@ -71,6 +73,8 @@ type staffView struct {
 	RoleLabel string
 	// CaseWorker: consultants, managers and admins (the case workspace).
 	CaseWorker bool
+	// FacilityStaff: the facility portal is their home.
+	FacilityStaff bool
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -83,7 +87,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, title, canonical string, data any) {
 	p := page{Title: title, Canonical: canonical, Data: data, CSRF: s.csrfToken(w, r)}
 	if u, ok := Staff(r); ok {
-		p.Staff = &staffView{ID: u.ID, Name: u.Name, RoleLabel: u.Role.Label(), CaseWorker: u.Role != "facility_staff"}
+		p.Staff = &staffView{ID: u.ID, Name: u.Name, RoleLabel: u.Role.Label(),
+			CaseWorker: u.Role != auth.FacilityStaff, FacilityStaff: u.Role == auth.FacilityStaff}
 	}
 	body, err := s.execPage(name, p)
 	if err != nil {

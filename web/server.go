@@ -46,6 +46,7 @@ type Server struct {
 	publicURL    string
 	intake       *intakeDeps
 	cases        CaseStore
+	portal       PortalStore
 }
 
 // Options configures a Server.
@@ -70,6 +71,9 @@ type Options struct {
 	// Cases is the storage of the consultants' case workspace; without it
 	// the workspace answers 503.
 	Cases CaseStore
+	// Portal is the storage of the facility portal; without it the portal
+	// answers 503.
+	Portal PortalStore
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -91,6 +95,7 @@ func New(o Options) (*Server, error) {
 		staff: o.Staff, publicURL: o.PublicURL,
 		intake: newIntakeDeps(o.Intake),
 		cases:  o.Cases,
+		portal: o.Portal,
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -130,6 +135,13 @@ var (
 	anyStaff = staffOnly(auth.Consultant, auth.Manager, auth.Admin, auth.FacilityStaff)
 	// caseWorkers: the staff who work on consultations (not facility staff).
 	caseWorkers = staffOnly(auth.Consultant, auth.Manager, auth.Admin)
+	// portalUsers: the facility portal, where facility staff keep their
+	// facilities current and managers and admins may stand in for any
+	// facility (auth.Role.ActsForEveryFacility). Every portal route also
+	// passes the facility scope check (portal.go): 404 outside the scope.
+	// What only the facility itself may do (e.g. answer a referral as the
+	// facility) uses staffOnly(auth.FacilityStaff), with the scope check too.
+	portalUsers = staffOnly(auth.FacilityStaff, auth.Manager, auth.Admin)
 )
 
 func staffOnly(roles ...auth.Role) Access {
@@ -173,6 +185,8 @@ func (s *Server) routeTable() []route {
 		{"POST /staff/cases/{id}/tasks/{task}/done", s.caseTaskDone, caseWorkers},
 		{"GET /staff/tasks", s.tasksDue, caseWorkers},
 		{"GET /staff/audit", s.auditPage, staffOnly(auth.Manager, auth.Admin)},
+		{"GET /portal", s.portalHome, portalUsers},
+		{"GET /portal/facilities/{facility}", s.portalFacilityPage, portalUsers},
 		{"GET /staff/login", s.loginPage, public},
 		{"POST /staff/login", s.login, public},
 		{"GET /staff/login/totp", s.totpPage, public},    // needs a session half-way through sign-in

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -89,10 +90,15 @@ func TestLoginSuccessAndFailure(t *testing.T) {
 		wantRedirect(t, b3.post("/staff/login", url.Values{"email": {u.Email}, "password": {pw}, "next": {evil}}), "/staff")
 	}
 
-	// Facility staff land on their account page (they have no /staff yet).
+	// Facility staff land in the facility portal; a next page in the
+	// portal is followed too.
 	fid := addFacility(t, e)
 	_, fpw := e.addUser(t, auth.FacilityStaff, "shisetsu@example.jp", fid)
-	wantRedirect(t, e.browser(t).login("shisetsu@example.jp", fpw), "/staff/account")
+	wantRedirect(t, e.browser(t).login("shisetsu@example.jp", fpw), "/portal")
+	b4 := e.browser(t)
+	b4.get("/staff/login")
+	next := fmt.Sprintf("/portal/facilities/%d", fid)
+	wantRedirect(t, b4.post("/staff/login", url.Values{"email": {"shisetsu@example.jp"}, "password": {fpw}, "next": {next}}), next)
 
 	logs := e.logs.String()
 	for _, secret := range []string{"sato@example.jp", "SATO@example.jp", "Sato@Example.jp", "shisetsu@example.jp", pw, fpw, "wrong password here"} {
