@@ -26,6 +26,7 @@ const (
 	Update     Action = "update"     // hearing-sheet fields were changed
 	Transition Action = "transition" // the pipeline status was changed
 	Assign     Action = "assign"     // the case was assigned to a consultant
+	Provide    Action = "provide"    // the case's data was given to a facility (第三者提供)
 )
 
 // Label names the action in the audit view.
@@ -45,6 +46,8 @@ func (a Action) Label() string {
 		return "ステータス変更"
 	case Assign:
 		return "担当者の変更"
+	case Provide:
+		return "第三者提供"
 	}
 	return string(a)
 }

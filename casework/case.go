@@ -92,6 +92,8 @@ func FieldNames() []string {
 // otherLabels name what audit events touch besides the hearing sheet.
 var otherLabels = map[string]string{
 	"status": "ステータス", "lost_reason": "失注の理由", "assigned_to": "担当者", "task": "タスク",
+	"share_consent": "情報提供の同意", "referral": "施設への紹介", "referral_status": "紹介への回答",
+	"tour": "見学", "move_in": "入居", "early_exit": "短期退去", "consultant_contact": "担当相談員の連絡先",
 	"activity.call": "対応履歴（電話）", "activity.note": "対応履歴（メモ）", "activity.email": "対応履歴（メール）",
 }
 
@@ -369,6 +371,11 @@ const (
 	StatusKind = "status"
 	Edit       = "edit"
 	AssignKind = "assign"
+	// Issue 5: consent to share, referrals, tours and move-ins (package referral).
+	ConsentKind  = "consent"
+	ReferralKind = "referral"
+	TourKind     = "tour"
+	MoveInKind   = "move_in"
 )
 
 // ActivityLabel names an activity kind.
@@ -386,6 +393,14 @@ func ActivityLabel(kind string) string {
 		return "ヒアリングシート更新"
 	case AssignKind:
 		return "担当者の変更"
+	case ConsentKind:
+		return "情報提供の同意"
+	case ReferralKind:
+		return "施設への紹介"
+	case TourKind:
+		return "見学"
+	case MoveInKind:
+		return "入居・退去"
 	}
 	return kind
 }

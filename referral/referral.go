@@ -76,8 +76,8 @@ const NoConsentMessage = "この施設への情報提供について、ご本人
 
 // CheckConsent validates a consent a consultant records: a method they may
 // record and a date that is not in the future (in Japan's calendar).
-func CheckConsent(method string, on, now time.Time) map[string]string {
-	fe := map[string]string{}
+func CheckConsent(method string, on, now time.Time) FieldErrors {
+	fe := FieldErrors{}
 	ok := false
 	for _, m := range RecordableMethods {
 		ok = ok || m == method

@@ -192,8 +192,8 @@ type MoveIn struct {
 
 // CheckMoveIn validates a move-in: a date, a room type, fees in whole yen
 // with the rent not above the monthly total.
-func CheckMoveIn(m MoveIn) map[string]string {
-	fe := map[string]string{}
+func CheckMoveIn(m MoveIn) FieldErrors {
+	fe := FieldErrors{}
 	if m.MovedInOn.IsZero() {
 		fe["moved_in_on"] = "入居日を入力してください。"
 	}
@@ -213,8 +213,8 @@ func CheckMoveIn(m MoveIn) map[string]string {
 }
 
 // CheckExit validates an early exit (短期退去).
-func CheckExit(m MoveIn, on time.Time, reason string) map[string]string {
-	fe := map[string]string{}
+func CheckExit(m MoveIn, on time.Time, reason string) FieldErrors {
+	fe := FieldErrors{}
 	switch {
 	case on.IsZero():
 		fe["exited_on"] = "退去日を入力してください。"
@@ -229,3 +229,8 @@ func CheckExit(m MoveIn, on time.Time, reason string) map[string]string {
 	}
 	return fe
 }
+
+// FieldErrors maps a form field to a message safe to show.
+type FieldErrors map[string]string
+
+func (fe FieldErrors) Error() string { return "referral: invalid input" }
