@@ -76,6 +76,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Staff:        db,
 		Cases:        db,
 		Portal:       db,
+		Referrals:    db,
 		PublicURL:    cfg.PublicURL,
 		Intake: web.IntakeOptions{Store: db, ConsultantEmail: cfg.ConsultantEmail,
 			Secret: []byte(cfg.FormSecret), Submitted: wakeMail},

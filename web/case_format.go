@@ -7,25 +7,44 @@ import (
 
 	"carematch/auth"
 	"carematch/casework"
+	"carematch/referral"
 )
 
 // staffFuncs are the template functions of the staff screens.
 func staffFuncs() template.FuncMap {
 	return template.FuncMap{
-		"datetime":      func(t time.Time) string { return t.In(jst).Format("2006年1月2日 15:04") },
-		"shortDate":     func(t time.Time) string { return t.In(jst).Format("1/2 15:04") },
-		"dateInput":     func(t time.Time) string { return t.In(jst).Format("2006-01-02") },
-		"statusTone":    casework.Tone,
-		"fieldLabel":    casework.FieldLabel,
-		"activityLabel": casework.ActivityLabel,
-		"medicalLabels": casework.MedicalLabels,
-		"itoa":          func(i int64) string { return strconv.FormatInt(i, 10) },
-		"fieldValue":    func(h casework.Hearing, name string) string { return h.Value(name) },
-		"fieldError":    func(fe casework.FieldErrors, name string) string { return fe[name] },
-		"phoneDisplay":  phoneDisplay,
-		"roleLabel":     func(r string) string { return auth.Role(r).Label() },
-		"hf":            func(p page, name, typ string) hearingInput { return newHearingInput(p, name, typ, nil) },
-		"hs":            func(p page, name string, opts []string) hearingInput { return newHearingInput(p, name, "select", opts) },
+		"datetime":       func(t time.Time) string { return t.In(jst).Format("2006年1月2日 15:04") },
+		"shortDate":      func(t time.Time) string { return t.In(jst).Format("1/2 15:04") },
+		"dateInput":      func(t time.Time) string { return t.In(jst).Format("2006-01-02") },
+		"statusTone":     casework.Tone,
+		"fieldLabel":     casework.FieldLabel,
+		"activityLabel":  casework.ActivityLabel,
+		"medicalLabels":  casework.MedicalLabels,
+		"itoa":           func(i int64) string { return strconv.FormatInt(i, 10) },
+		"fieldValue":     func(h casework.Hearing, name string) string { return h.Value(name) },
+		"fieldError":     func(fe casework.FieldErrors, name string) string { return fe[name] },
+		"phoneDisplay":   phoneDisplay,
+		"roleLabel":      func(r string) string { return auth.Role(r).Label() },
+		"hf":             func(p page, name, typ string) hearingInput { return newHearingInput(p, name, typ, nil) },
+		"hs":             func(p page, name string, opts []string) hearingInput { return newHearingInput(p, name, "select", opts) },
+		"referralStatus": referral.StatusLabel,
+		"tourStatus":     referral.TourStatusLabel,
+		"outcomeLabel":   referral.OutcomeLabel,
+		"outcomes":       func() []string { return referral.Outcomes },
+		"consentMethod":  referral.MethodLabel,
+		"minimumLabel":   referral.MinimumLabel,
+		"day":            func(t time.Time) string { return t.In(jst).Format("2006年1月2日") },
+		"slotTime":       slotTime,
+		"minimumFields":  func() []string { return referral.Minimum },
+		"slotNames":      func() []string { return []string{"slot1", "slot2", "slot3"} },
+		"inc":            func(i int) int { return i + 1 },
+		// slotValue is the i-th slot as a datetime-local value ("" none).
+		"slotValue": func(slots []referral.Slot, i int) string {
+			if i >= len(slots) {
+				return ""
+			}
+			return slots[i].StartsAt.In(jst).Format("2006-01-02T15:04")
+		},
 	}
 }
 
@@ -54,4 +73,10 @@ func phoneDisplay(d string) string {
 		return d[:3] + "-" + d[3:6] + "-" + d[6:]
 	}
 	return d
+}
+
+// slotTime is a tour slot as people read it: 2026年12月10日（木）14:00.
+func slotTime(t time.Time) string {
+	t = t.In(jst)
+	return t.Format("2006年1月2日") + "（" + [...]string{"日", "月", "火", "水", "木", "金", "土"}[t.Weekday()] + "）" + t.Format("15:04")
 }

@@ -47,6 +47,7 @@ type Server struct {
 	intake       *intakeDeps
 	cases        CaseStore
 	portal       PortalStore
+	referrals    ReferralStore
 }
 
 // Options configures a Server.
@@ -74,6 +75,9 @@ type Options struct {
 	// Portal is the storage of the facility portal; without it the portal
 	// answers 503.
 	Portal PortalStore
+	// Referrals is the storage of referrals, tours and move-ins (the case
+	// page's section and the portal's); without it they answer 503.
+	Referrals ReferralStore
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -93,9 +97,10 @@ func New(o Options) (*Server, error) {
 		now: o.Now, assets: a, index: o.Index, form: newSearchForm(),
 		cache: newPageCache(o.PageCacheBytes),
 		staff: o.Staff, publicURL: o.PublicURL,
-		intake: newIntakeDeps(o.Intake),
-		cases:  o.Cases,
-		portal: o.Portal,
+		intake:    newIntakeDeps(o.Intake),
+		cases:     o.Cases,
+		portal:    o.Portal,
+		referrals: o.Referrals,
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -142,6 +147,9 @@ var (
 	// What only the facility itself may do (e.g. answer a referral as the
 	// facility) uses staffOnly(auth.FacilityStaff), with the scope check too.
 	portalUsers = staffOnly(auth.FacilityStaff, auth.Manager, auth.Admin)
+	// facilityOnly: answers only the facility itself gives (referrals,
+	// tours, move-ins), with the portal's scope check.
+	facilityOnly = staffOnly(auth.FacilityStaff)
 )
 
 func staffOnly(roles ...auth.Role) Access {
@@ -183,10 +191,28 @@ func (s *Server) routeTable() []route {
 		{"POST /staff/cases/{id}/activities", s.caseActivity, caseWorkers},
 		{"POST /staff/cases/{id}/tasks", s.caseTask, caseWorkers},
 		{"POST /staff/cases/{id}/tasks/{task}/done", s.caseTaskDone, caseWorkers},
+		{"POST /staff/cases/{id}/consents", s.caseConsent, caseWorkers},
+		{"POST /staff/cases/{id}/referrals", s.caseReferral, caseWorkers},
+		{"POST /staff/cases/{id}/tours", s.caseTourNew, caseWorkers},
+		{"POST /staff/cases/{id}/tours/{tour}/propose", s.caseTourPropose, caseWorkers},
+		{"POST /staff/cases/{id}/tours/{tour}/confirm", s.caseTourConfirm, caseWorkers},
+		{"POST /staff/cases/{id}/tours/{tour}/cancel", s.caseTourCancel, caseWorkers},
+		{"POST /staff/cases/{id}/tours/{tour}/outcome", s.caseTourOutcome, caseWorkers},
+		{"POST /staff/cases/{id}/move-ins", s.caseMoveIn, caseWorkers},
+		{"POST /staff/cases/{id}/move-ins/{movein}/exit", s.caseExit, caseWorkers},
 		{"GET /staff/tasks", s.tasksDue, caseWorkers},
 		{"GET /staff/audit", s.auditPage, staffOnly(auth.Manager, auth.Admin)},
 		{"GET /portal", s.portalHome, portalUsers},
 		{"GET /portal/facilities/{facility}", s.portalFacilityPage, portalUsers},
+		{"GET /portal/facilities/{facility}/referrals", s.portalReferrals, facilityOnly},
+		{"GET /portal/facilities/{facility}/referrals/{referral}", s.portalReferral, facilityOnly},
+		{"POST /portal/facilities/{facility}/referrals/{referral}/answer", s.portalAnswer, facilityOnly},
+		{"POST /portal/facilities/{facility}/referrals/{referral}/move-in", s.portalMoveIn, facilityOnly},
+		{"GET /portal/facilities/{facility}/tours/{tour}", s.portalTour, facilityOnly},
+		{"POST /portal/facilities/{facility}/tours/{tour}/confirm", s.portalTourAction("confirmed"), facilityOnly},
+		{"POST /portal/facilities/{facility}/tours/{tour}/counter", s.portalTourAction("countered"), facilityOnly},
+		{"POST /portal/facilities/{facility}/tours/{tour}/cancel", s.portalTourAction("cancelled"), facilityOnly},
+		{"POST /portal/facilities/{facility}/move-ins/{movein}/exit", s.portalExit, facilityOnly},
 		{"GET /staff/login", s.loginPage, public},
 		{"POST /staff/login", s.login, public},
 		{"GET /staff/login/totp", s.totpPage, public},    // needs a session half-way through sign-in
