@@ -58,7 +58,7 @@ func moveCaseIfLegal(ctx context.Context, tx *auditTx, caseID int64, to string, 
 // referral's case): date, room type, monthly fee and rent in yen. The case
 // moves 契約 → 入居 where that is legal. One move-in per case and facility:
 // recording it again (a double submit) changes nothing and returns the first.
-func (db *DB) RecordMoveIn(ctx context.Context, o Owner, caseID, facilityID int64, m referral.MoveIn, ev audit.Event) (referral.MoveIn, error) {
+func (db *DB) RecordMoveIn(ctx context.Context, o referral.Owner, caseID, facilityID int64, m referral.MoveIn, ev audit.Event) (referral.MoveIn, error) {
 	if fe := referral.CheckMoveIn(m); fe != nil {
 		return m, fe
 	}
@@ -116,10 +116,10 @@ func (db *DB) RecordMoveIn(ctx context.Context, o Owner, caseID, facilityID int6
 // RecordExit records an early exit (短期退去) with its date and reason; the
 // case moves 入居/フォロー → 短期退去 where legal. Recording it again changes
 // nothing.
-func (db *DB) RecordExit(ctx context.Context, o Owner, moveInID int64, on time.Time, reason string, ev audit.Event) error {
+func (db *DB) RecordExit(ctx context.Context, o referral.Owner, moveInID int64, on time.Time, reason string, ev audit.Event) error {
 	reason = strings.TrimSpace(reason)
 	err := db.audited(ctx, false, func(tx *auditTx) error {
-		ms, err := queryMoveIns(ctx, tx, `WHERE m.id = $1 AND `+o.where("m")+` FOR UPDATE OF m`, moveInID, o.ID)
+		ms, err := queryMoveIns(ctx, tx, `WHERE m.id = $1 AND `+ownerWhere(o, "m")+` FOR UPDATE OF m`, moveInID, o.ID)
 		if err != nil {
 			return err
 		}

@@ -28,20 +28,11 @@ func ReferralValidity(ctx context.Context, tx pgx.Tx, facilityID int64) (referra
 	return referral.DefaultValidity, nil
 }
 
-// CaseReferralFile is everything the case page shows of a case's
-// referrals: consents, referrals, tours and move-ins.
-type CaseReferralFile struct {
-	Consents  []referral.Consent
-	Referrals []referral.Referral
-	Tours     []referral.Tour
-	MoveIns   []referral.MoveIn
-}
-
 // CaseReferrals reads a case's consents (those given in the intake form
 // for the facilities it named included), referrals, tours and move-ins.
 // It shows no hearing-sheet data: the case page's view event covers it.
-func (db *DB) CaseReferrals(ctx context.Context, caseID int64) (CaseReferralFile, error) {
-	var f CaseReferralFile
+func (db *DB) CaseReferrals(ctx context.Context, caseID int64) (referral.CaseFile, error) {
+	var f referral.CaseFile
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT coalesce(s.id, 0), cf.facility_id, cf.facility_name, coalesce(s.method, 'intake'),
@@ -74,7 +65,25 @@ func (db *DB) CaseReferrals(ctx context.Context, caseID int64) (CaseReferralFile
 		if f.Tours, err = queryTours(ctx, tx, `WHERE t.case_id = $1 ORDER BY t.created_at DESC, t.id DESC`, caseID); err != nil {
 			return err
 		}
-		f.MoveIns, err = queryMoveIns(ctx, tx, `WHERE m.case_id = $1 ORDER BY m.moved_in_on DESC`, caseID)
+		if f.MoveIns, err = queryMoveIns(ctx, tx, `WHERE m.case_id = $1 ORDER BY m.moved_in_on DESC`, caseID); err != nil {
+			return err
+		}
+		// The facilities a consultant is likely to act on: named in the
+		// request, proposed to the family, consented to or referred.
+		rows, err = tx.Query(ctx, `
+			SELECT f.id, f.name FROM facilities f WHERE f.id IN (
+				SELECT facility_id FROM case_facilities WHERE case_id = $1
+				UNION SELECT i.facility_id FROM proposal_items i JOIN proposals p ON p.id = i.proposal_id WHERE p.case_id = $1
+				UNION SELECT facility_id FROM share_consents WHERE case_id = $1
+				UNION SELECT facility_id FROM referrals WHERE case_id = $1)
+			ORDER BY f.name, f.id`, caseID)
+		if err != nil {
+			return err
+		}
+		f.Choices, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (referral.FacilityChoice, error) {
+			var c referral.FacilityChoice
+			return c, row.Scan(&c.ID, &c.Name)
+		})
 		return err
 	})
 	if err != nil {

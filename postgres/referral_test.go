@@ -263,7 +263,7 @@ func TestDoubleSubmitCreatesOneRow(t *testing.T) {
 	}
 	m := referral.MoveIn{MovedInOn: referral.Day(time.Now()), RoomType: "個室", MonthlyFee: 185000, MonthlyRent: 80000}
 	for range 2 {
-		if _, err := e.db.RecordMoveIn(e.ctx, postgres.ForCase(id), id, e.facA, m, e.consultant); err != nil {
+		if _, err := e.db.RecordMoveIn(e.ctx, referral.ForCase(id), id, e.facA, m, e.consultant); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -303,7 +303,7 @@ func TestTourLifecycle(t *testing.T) {
 		t.Fatalf("tour %+v %v", tour, err)
 	}
 	// The consultant cannot confirm their own slots.
-	if err := e.db.ConfirmTour(e.ctx, postgres.ForCase(id), tid, tour.Slots[0].ID, tour.Version, "", e.consultant); err == nil {
+	if err := e.db.ConfirmTour(e.ctx, referral.ForCase(id), tid, tour.Slots[0].ID, tour.Version, "", e.consultant); err == nil {
 		t.Error("the consultant confirmed their own slot")
 	}
 	if err := e.db.CounterTour(e.ctx, e.facA, tid, tour.Version, []time.Time{at(1, 11)}, e.staffA); err != nil {
@@ -318,11 +318,11 @@ func TestTourLifecycle(t *testing.T) {
 		t.Fatalf("after counter %+v", tour)
 	}
 	// The facility cannot accept its own counter; the consultant does.
-	if err := e.db.ConfirmTour(e.ctx, postgres.ForFacility(e.facA), tid, open[0].ID, tour.Version, "", e.staffA); err == nil {
+	if err := e.db.ConfirmTour(e.ctx, referral.ForFacility(e.facA), tid, open[0].ID, tour.Version, "", e.staffA); err == nil {
 		t.Error("the facility confirmed its own counter")
 	}
 	for range 2 { // a double submit
-		if err := e.db.ConfirmTour(e.ctx, postgres.ForCase(id), tid, open[0].ID, tour.Version, "https://carematch.example.jp", e.consultant); err != nil {
+		if err := e.db.ConfirmTour(e.ctx, referral.ForCase(id), tid, open[0].ID, tour.Version, "https://carematch.example.jp", e.consultant); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -357,7 +357,7 @@ func TestTourLifecycle(t *testing.T) {
 	if err := e.db.RecordTourOutcome(e.ctx, id, tid, tour.Version, "interested", "個室が気に入った", e.consultant); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.CancelTour(e.ctx, postgres.ForFacility(e.facA), tid, tour.Version+1, "", e.staffA); err == nil {
+	if err := e.db.CancelTour(e.ctx, referral.ForFacility(e.facA), tid, tour.Version+1, "", e.staffA); err == nil {
 		t.Error("a tour that took place was cancelled")
 	}
 }
@@ -376,15 +376,15 @@ func TestMoveInMovesTheCase(t *testing.T) {
 	}
 	bad := referral.MoveIn{MovedInOn: referral.Day(time.Now()), RoomType: "個室", MonthlyFee: 100000, MonthlyRent: 150000}
 	var fe referral.FieldErrors
-	if _, err := e.db.RecordMoveIn(e.ctx, postgres.ForFacility(e.facA), id, e.facA, bad, e.staffA); !errors.As(err, &fe) || fe["monthly_rent"] == "" {
+	if _, err := e.db.RecordMoveIn(e.ctx, referral.ForFacility(e.facA), id, e.facA, bad, e.staffA); !errors.As(err, &fe) || fe["monthly_rent"] == "" {
 		t.Errorf("rent above fee: %v", err)
 	}
 	m := referral.MoveIn{MovedInOn: referral.Day(time.Now()), RoomType: "個室", MonthlyFee: 185000, MonthlyRent: 80000}
 	// Facility B has no referral of this case.
-	if _, err := e.db.RecordMoveIn(e.ctx, postgres.ForFacility(e.facB), id, e.facB, m, e.staffA); !errors.Is(err, referral.ErrNotFound) {
+	if _, err := e.db.RecordMoveIn(e.ctx, referral.ForFacility(e.facB), id, e.facB, m, e.staffA); !errors.Is(err, referral.ErrNotFound) {
 		t.Errorf("a facility without the referral recorded a move-in: %v", err)
 	}
-	mi, err := e.db.RecordMoveIn(e.ctx, postgres.ForFacility(e.facA), id, e.facA, m, e.staffA)
+	mi, err := e.db.RecordMoveIn(e.ctx, referral.ForFacility(e.facA), id, e.facA, m, e.staffA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,10 +398,10 @@ func TestMoveInMovesTheCase(t *testing.T) {
 	if s := status(); s != casework.MovedIn {
 		t.Errorf("after move-in %s", s)
 	}
-	if err := e.db.RecordExit(e.ctx, postgres.ForFacility(e.facB), mi.ID, referral.Day(time.Now()).AddDate(0, 1, 0), "入院", e.staffA); !errors.Is(err, referral.ErrNotFound) {
+	if err := e.db.RecordExit(e.ctx, referral.ForFacility(e.facB), mi.ID, referral.Day(time.Now()).AddDate(0, 1, 0), "入院", e.staffA); !errors.Is(err, referral.ErrNotFound) {
 		t.Errorf("another facility's move-in: %v", err)
 	}
-	if err := e.db.RecordExit(e.ctx, postgres.ForCase(id), mi.ID, referral.Day(time.Now()).AddDate(0, 1, 0), "入院のため", e.consultant); err != nil {
+	if err := e.db.RecordExit(e.ctx, referral.ForCase(id), mi.ID, referral.Day(time.Now()).AddDate(0, 1, 0), "入院のため", e.consultant); err != nil {
 		t.Fatal(err)
 	}
 	if s := status(); s != casework.EarlyExit {

@@ -15,21 +15,9 @@ import (
 	"carematch/referral"
 )
 
-// Owner says on whose behalf a tour or a move-in is changed: the
-// consultant working on a case, or the facility a portal user acts for.
-// Queries filter by it, so an object outside it is referral.ErrNotFound.
-type Owner struct {
-	Side referral.Side
-	ID   int64 // the case (Consultant) or the facility (Facility)
-}
-
-// ForCase is the consultant working on case id.
-func ForCase(id int64) Owner { return Owner{referral.Consultant, id} }
-
-// ForFacility is a portal user acting for facility id.
-func ForFacility(id int64) Owner { return Owner{referral.Facility, id} }
-
-func (o Owner) where(alias string) string {
+// ownerWhere is the condition that keeps a query inside o (its id is $2):
+// an object outside it is not found.
+func ownerWhere(o referral.Owner, alias string) string {
 	if o.Side == referral.Facility {
 		return alias + ".facility_id = $2"
 	}
@@ -75,8 +63,8 @@ func queryTours(ctx context.Context, tx pgx.Tx, tail string, args ...any) ([]ref
 
 // lockTour reads a tour of the owner for an update (referral.ErrNotFound
 // outside it).
-func lockTour(ctx context.Context, tx pgx.Tx, o Owner, tourID int64) (referral.Tour, error) {
-	ts, err := queryTours(ctx, tx, `WHERE t.id = $1 AND `+o.where("t")+` FOR UPDATE OF t`, tourID, o.ID)
+func lockTour(ctx context.Context, tx pgx.Tx, o referral.Owner, tourID int64) (referral.Tour, error) {
+	ts, err := queryTours(ctx, tx, `WHERE t.id = $1 AND `+ownerWhere(o, "t")+` FOR UPDATE OF t`, tourID, o.ID)
 	if err != nil {
 		return referral.Tour{}, err
 	}
@@ -150,7 +138,7 @@ func (db *DB) ProposeTour(ctx context.Context, caseID, tourID, facilityID int64,
 				return err
 			}
 		} else {
-			t, err := lockTour(ctx, tx, ForCase(caseID), tourID)
+			t, err := lockTour(ctx, tx, referral.ForCase(caseID), tourID)
 			if err != nil {
 				return err
 			}
@@ -195,7 +183,7 @@ func (db *DB) CounterTour(ctx context.Context, facilityID, tourID int64, version
 		return err
 	}
 	err := db.audited(ctx, false, func(tx *auditTx) error {
-		t, err := lockTour(ctx, tx, ForFacility(facilityID), tourID)
+		t, err := lockTour(ctx, tx, referral.ForFacility(facilityID), tourID)
 		if err != nil {
 			return err
 		}
@@ -234,7 +222,7 @@ func tourActivity(ctx context.Context, tx *auditTx, t referral.Tour, ev audit.Ev
 // the facility confirms the consultant's slots, the consultant accepts
 // one of the facility's. Both sides get a mail with the invitation (.ics)
 // in the same transaction. Confirming the same slot again changes nothing.
-func (db *DB) ConfirmTour(ctx context.Context, o Owner, tourID, slotID int64, version int, publicURL string, ev audit.Event) error {
+func (db *DB) ConfirmTour(ctx context.Context, o referral.Owner, tourID, slotID int64, version int, publicURL string, ev audit.Event) error {
 	err := db.audited(ctx, false, func(tx *auditTx) error {
 		t, err := lockTour(ctx, tx, o, tourID)
 		if err != nil {
@@ -306,7 +294,7 @@ func tourMailContext(ctx context.Context, tx pgx.Tx, t referral.Tour, publicURL 
 
 // CancelTour cancels a tour that has not taken place; a confirmed one
 // sends both sides the cancellation of the invitation.
-func (db *DB) CancelTour(ctx context.Context, o Owner, tourID int64, version int, publicURL string, ev audit.Event) error {
+func (db *DB) CancelTour(ctx context.Context, o referral.Owner, tourID int64, version int, publicURL string, ev audit.Event) error {
 	err := db.audited(ctx, false, func(tx *auditTx) error {
 		t, err := lockTour(ctx, tx, o, tourID)
 		if err != nil {
@@ -355,7 +343,7 @@ func (db *DB) RecordTourOutcome(ctx context.Context, caseID, tourID int64, versi
 		return err
 	}
 	err := db.audited(ctx, false, func(tx *auditTx) error {
-		t, err := lockTour(ctx, tx, ForCase(caseID), tourID)
+		t, err := lockTour(ctx, tx, referral.ForCase(caseID), tourID)
 		if err != nil {
 			return err
 		}

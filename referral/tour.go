@@ -234,3 +234,33 @@ func CheckExit(m MoveIn, on time.Time, reason string) FieldErrors {
 type FieldErrors map[string]string
 
 func (fe FieldErrors) Error() string { return "referral: invalid input" }
+
+// Owner says on whose behalf a tour or a move-in is changed: the
+// consultant working on a case, or the facility a portal user acts for.
+// Storage filters by it, so an object outside it is ErrNotFound.
+type Owner struct {
+	Side Side
+	ID   int64 // the case (Consultant) or the facility (Facility)
+}
+
+// ForCase is the consultant working on case id.
+func ForCase(id int64) Owner { return Owner{Consultant, id} }
+
+// ForFacility is a portal user acting for facility id.
+func ForFacility(id int64) Owner { return Owner{Facility, id} }
+
+// CaseFile is what the case page shows of a case's referrals.
+type CaseFile struct {
+	Consents  []Consent
+	Referrals []Referral
+	Tours     []Tour
+	MoveIns   []MoveIn
+	// Choices are the facilities the consultant is likely to act on.
+	Choices []FacilityChoice
+}
+
+// FacilityChoice is a facility in a form's list.
+type FacilityChoice struct {
+	ID   int64
+	Name string
+}
