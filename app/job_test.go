@@ -34,7 +34,7 @@ func TestJobRunRecordsAndLocks(t *testing.T) {
 	if err != nil || !strings.Contains(out, "already running") {
 		t.Fatalf("concurrent run: %v\n%s", err, out)
 	}
-	held.Finish(context.Background(), true, "test")
+	held.Finish(context.Background(), true, "test", nil)
 
 	// A failing job exits non-zero and is recorded as failed.
 	if _, err := db.Pool.Exec(context.Background(), `DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`); err != nil {

@@ -27,7 +27,12 @@ const (
 	Transition Action = "transition" // the pipeline status was changed
 	Assign     Action = "assign"     // the case was assigned to a consultant
 	Provide    Action = "provide"    // the case's data was given to a facility (第三者提供)
+	Notify     Action = "notify"     // a scheduled job mailed the family (their address was read)
+	Anonymise  Action = "anonymise"  // the retention job removed the case's personal data
 )
+
+// System is who a scheduled job acts as: user id 0 with this role.
+const System = "system"
 
 // Label names the action in the audit view.
 func (a Action) Label() string {
@@ -48,6 +53,10 @@ func (a Action) Label() string {
 		return "担当者の変更"
 	case Provide:
 		return "第三者提供"
+	case Notify:
+		return "通知メール"
+	case Anonymise:
+		return "匿名化"
 	}
 	return string(a)
 }
@@ -71,6 +80,8 @@ var ErrInvalid = errors.New("audit: invalid event")
 // Validate checks an event has who, what and when.
 func (e Event) Validate() error {
 	switch {
+	case e.UserID == 0 && e.Role == System:
+		// a scheduled job: no person, but named as the system
 	case e.UserID <= 0:
 		return fmt.Errorf("%w: no user", ErrInvalid)
 	case e.Role == "":

@@ -48,11 +48,17 @@ func TestValidate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// A scheduled job acts as the system: user 0, role "system".
+	if err := (audit.Event{At: ok.At, Role: audit.System, Action: audit.Anonymise, CaseID: 7}).Validate(); err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range []audit.Event{
 		{At: ok.At, Role: "manager", Action: audit.View},
 		{At: ok.At, UserID: 1, Action: audit.View},
 		{At: ok.At, UserID: 1, Role: "manager"},
 		{UserID: 1, Role: "manager", Action: audit.View},
+		{At: ok.At, UserID: 0, Role: "manager", Action: audit.View},
+		{At: ok.At, UserID: -1, Role: audit.System, Action: audit.Anonymise},
 	} {
 		if err := e.Validate(); !errors.Is(err, audit.ErrInvalid) {
 			t.Errorf("%+v: %v", e, err)

@@ -48,6 +48,8 @@ func (r Role) Label() string {
 		return "管理者"
 	case FacilityStaff:
 		return "提携施設スタッフ"
+	case "system": // audit events written by scheduled jobs (audit.System)
+		return "システム（定期ジョブ）"
 	}
 	return string(r)
 }

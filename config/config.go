@@ -39,6 +39,11 @@ type Config struct {
 	MailFrom          string
 	ConsultantEmail   string
 	FormSecret        string
+
+	VacancyReminderDays int    // vacancy-reminders: days without confirmation before a reminder, and between reminders
+	FollowUpDays        int    // case-followups: days without contact before a follow-up task
+	RetentionDays       int    // retention: days a closed case keeps its personal data
+	MHLWImportLocation  string // mhlw-import: a folder, or s3://bucket/prefix; empty: the job does nothing
 }
 
 // Var describes one environment variable.
@@ -152,7 +157,35 @@ var mailVars = []Var{
 		}},
 }
 
-func init() { vars = append(vars, mailVars...) }
+// The scheduled jobs (issue 6, docs/jobs.md).
+var jobVars = []Var{
+	{Name: "CAREMATCH_VACANCY_REMINDER_DAYS", Meaning: "vacancy-reminders: days a facility's vacancies may go unconfirmed before its staff are reminded (and at least this many days between two reminders)", Default: "14",
+		set: func(c *Config, v string) (err error) { c.VacancyReminderDays, err = days(v, 1, 365); return }},
+	{Name: "CAREMATCH_FOLLOWUP_DAYS", Meaning: "case-followups: days without a call or e-mail before an open case gets a follow-up task for its consultant", Default: "7",
+		set: func(c *Config, v string) (err error) { c.FollowUpDays, err = days(v, 1, 365); return }},
+	{Name: "CAREMATCH_RETENTION_DAYS", Meaning: "retention: days a closed case (失注, 短期退去, フォロー) keeps its personal data before the retention job anonymises it; at least 180", Default: "1095",
+		set: func(c *Config, v string) (err error) { c.RetentionDays, err = days(v, 180, 36500); return }},
+	{Name: "CAREMATCH_MHLW_IMPORT_LOCATION", Meaning: "mhlw-import: where the MHLW open-data CSVs are published for the job, a folder or s3://bucket/prefix; empty: the job does nothing", Default: "",
+		set: func(c *Config, v string) error {
+			c.MHLWImportLocation = v
+			if strings.HasPrefix(v, "s3://") {
+				if u, err := url.Parse(v); err != nil || u.Host == "" {
+					return errors.New("a folder or s3://bucket/prefix")
+				}
+			}
+			return nil
+		}},
+}
+
+func init() { vars = append(append(vars, mailVars...), jobVars...) }
+
+func days(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("a whole number of days from %d to %d", lo, hi)
+	}
+	return n, nil
+}
 
 // Vars lists every variable the binary reads, sorted by name.
 func Vars() []Var {

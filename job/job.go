@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,7 +25,32 @@ type Job struct {
 	// "cron(minutes hours day-of-month month day-of-week year)", in TimeZone.
 	Schedule string
 	Timeout  time.Duration
-	Run      func(ctx context.Context) error
+	// Run does the work once. It must be safe to repeat (EventBridge may
+	// deliver a schedule twice; an operator may rerun a failed run) and
+	// returns what it did as counts, stored with the run and logged.
+	Run func(ctx context.Context) (Counts, error)
+}
+
+// Counts is what a run did, by name ("mails": 3, "skipped_no_staff": 1).
+// Counts only: never a name, an address or any other personal data.
+type Counts map[string]int64
+
+// String is the counts as "name=value" pairs sorted by name ("nothing to
+// do" when empty), the run's one-line summary.
+func (c Counts) String() string {
+	if len(c) == 0 {
+		return "nothing to do"
+	}
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + strconv.FormatInt(c[k], 10)
+	}
+	return strings.Join(parts, " ")
 }
 
 // Registry holds jobs by name.
@@ -63,18 +90,23 @@ func (r *Registry) Get(name string) (Job, bool) {
 	return j, ok
 }
 
-// Run runs one job by name with its timeout.
-func (r *Registry) Run(ctx context.Context, name string) error {
+// Run runs one job by name with its timeout and returns its counts (also
+// those of a run that failed part-way, when the job gives them).
+func (r *Registry) Run(ctx context.Context, name string) (Counts, error) {
 	j, ok := r.jobs[name]
 	if !ok {
-		return fmt.Errorf("unknown job %q (see `carematch job list`)", name)
+		return nil, fmt.Errorf("unknown job %q (see `carematch job list`)", name)
 	}
 	ctx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
-	if err := j.Run(ctx); err != nil {
-		return fmt.Errorf("job %s: %w", name, err)
+	counts, err := j.Run(ctx)
+	if counts == nil {
+		counts = Counts{}
 	}
-	return nil
+	if err != nil {
+		return counts, fmt.Errorf("job %s: %w", name, err)
+	}
+	return counts, nil
 }
 
 // ScheduleEntry is one line of the machine-readable schedule.

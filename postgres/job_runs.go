@@ -39,14 +39,18 @@ func (db *DB) StartJobRun(ctx context.Context, job string) (*JobRun, error) {
 	return r, nil
 }
 
-// Finish records the end of the run and releases the lock.
-func (r *JobRun) Finish(ctx context.Context, ok bool, summary string) error {
+// Finish records the end of the run with its summary and counts, and
+// releases the lock.
+func (r *JobRun) Finish(ctx context.Context, ok bool, summary string, counts map[string]int64) error {
 	defer r.unlock(ctx)
 	status := "succeeded"
 	if !ok {
 		status = "failed"
 	}
-	_, err := r.conn.Exec(ctx, `UPDATE job_runs SET finished_at = now(), status = $2, summary = $3 WHERE id = $1`, r.ID, status, summary)
+	if counts == nil {
+		counts = map[string]int64{}
+	}
+	_, err := r.conn.Exec(ctx, `UPDATE job_runs SET finished_at = now(), status = $2, summary = $3, counts = $4 WHERE id = $1`, r.ID, status, summary, counts)
 	if err != nil {
 		return fmt.Errorf("job run: record end: %w", err)
 	}
