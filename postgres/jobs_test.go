@@ -189,8 +189,8 @@ func TestCaseFollowups(t *testing.T) {
 	stale := f.kase(t, "ヒアリング", sato, 13, now.AddDate(0, 0, -10))
 	called := f.kase(t, "候補提案", sato, 13, now.AddDate(0, 0, -30))
 	f.exec(t, `UPDATE cases SET last_contact_at = $2 WHERE id = $1`, called, now.AddDate(0, 0, -2))
-	f.kase(t, "失注", sato, 13, now.AddDate(0, 0, -30))   // closed: no task
-	f.kase(t, "受付", 0, 13, now.AddDate(0, 0, -30))      // nobody's: counted
+	f.kase(t, "失注", sato, 13, now.AddDate(0, 0, -30)) // closed: no task
+	f.kase(t, "受付", 0, 13, now.AddDate(0, 0, -30))    // nobody's: counted
 	lost := f.kase(t, "見学調整", kato, 14, now.AddDate(0, 0, -8))
 
 	c := must(t)(f.app.NoContactTasks(ctx, now, today, 7, reminder.NoContactTitle(7)))
@@ -246,7 +246,9 @@ func TestCaseFollowups(t *testing.T) {
 	f.int(t, `INSERT INTO tours (case_id, facility_id, status, idempotency_key) VALUES ($1, $2, 'requested', md5('t3')) RETURNING id`, lost, fac)
 	tours := func() job.Counts {
 		return must(t)(f.app.TourReminders(ctx, now, today,
-			func(to string, tr reminder.Tour) reminder.Mail { return reminder.TourStaffMail("https://x.example.jp", to, tr) },
+			func(to string, tr reminder.Tour) reminder.Mail {
+				return reminder.TourStaffMail("https://x.example.jp", to, tr)
+			},
 			reminder.TourFamilyMail))
 	}
 	if c := tours(); c["tours_reminded"] != 1 || c["tour_mails_staff"] != 1 || c["tour_mails_family"] != 1 {
