@@ -122,9 +122,8 @@ func (d *jobDeps) caseFollowups(ctx context.Context) (job.Counts, error) {
 	add(d.db.TaskDigests(ctx, today, func(to string, tasks []reminder.Task) reminder.Mail {
 		return reminder.DigestMail(d.cfg.PublicURL, to, tasks, today)
 	}))
-	add(d.db.TourReminders(ctx, now, today,
-		func(to string, t reminder.Tour) reminder.Mail { return reminder.TourStaffMail(d.cfg.PublicURL, to, t) },
-		reminder.TourFamilyMail))
+	tours, err := d.db.QueueTourReminders(ctx, now, d.cfg.PublicURL)
+	add(job.Counts{"tours_reminded": int64(tours)}, err)
 	return counts, firstErr
 }
 

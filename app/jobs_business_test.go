@@ -160,7 +160,7 @@ func TestBusinessJobsRepeat(t *testing.T) {
 					t.Errorf("%s run %d: %s=%d, want %d (%v)", name, i+1, key, c[key], want, c)
 				}
 			}
-			if name == "case-followups" && c["tour_mails_family"] != int64(1-i) {
+			if name == "case-followups" && c["tours_reminded"] != int64(1-i) {
 				t.Errorf("case-followups run %d: %v", i+1, c)
 			}
 			sawCounts := false
@@ -186,7 +186,7 @@ func TestBusinessJobsRepeat(t *testing.T) {
 	}
 	var sent int
 	db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&sent)
-	if sent != 4 { // vacancy reminder, digest, tour reminder to consultant and to family
+	if sent != 4 { // vacancy reminder, digest, tour reminder to the family and to the facility
 		t.Errorf("outbox holds %d mails, want 4", sent)
 	}
 }

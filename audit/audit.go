@@ -27,7 +27,6 @@ const (
 	Transition Action = "transition" // the pipeline status was changed
 	Assign     Action = "assign"     // the case was assigned to a consultant
 	Provide    Action = "provide"    // the case's data was given to a facility (第三者提供)
-	Notify     Action = "notify"     // a scheduled job mailed the family (their address was read)
 	Anonymise  Action = "anonymise"  // the retention job removed the case's personal data
 )
 
@@ -53,8 +52,6 @@ func (a Action) Label() string {
 		return "担当者の変更"
 	case Provide:
 		return "第三者提供"
-	case Notify:
-		return "通知メール"
 	case Anonymise:
 		return "匿名化"
 	}

@@ -237,35 +237,6 @@ func TestCaseFollowups(t *testing.T) {
 	if c := digest(); c["digests"] != 0 {
 		t.Fatalf("second digest the same day: %v", c)
 	}
-
-	// Tours tomorrow: the consultant and the family are reminded once.
-	fac := f.facility(t, "ひだまり苑", true)
-	tomorrow := time.Date(2026, 12, 6, 14, 0, 0, 0, jst)
-	tour := f.int(t, `INSERT INTO tours (case_id, facility_id, status, confirmed_at, idempotency_key) VALUES ($1, $2, 'confirmed', $3, md5('t1')) RETURNING id`, stale, fac, tomorrow)
-	f.int(t, `INSERT INTO tours (case_id, facility_id, status, confirmed_at, idempotency_key) VALUES ($1, $2, 'confirmed', $3, md5('t2')) RETURNING id`, lost, fac, tomorrow.AddDate(0, 0, 1))
-	f.int(t, `INSERT INTO tours (case_id, facility_id, status, idempotency_key) VALUES ($1, $2, 'requested', md5('t3')) RETURNING id`, lost, fac)
-	tours := func() job.Counts {
-		return must(t)(f.app.TourReminders(ctx, now, today,
-			func(to string, tr reminder.Tour) reminder.Mail {
-				return reminder.TourStaffMail("https://x.example.jp", to, tr)
-			},
-			reminder.TourFamilyMail))
-	}
-	if c := tours(); c["tours_reminded"] != 1 || c["tour_mails_staff"] != 1 || c["tour_mails_family"] != 1 {
-		t.Fatalf("tour reminders: %v", c)
-	}
-	if n := f.int(t, `SELECT count(*) FROM tours WHERE id = $1 AND reminder_sent_on = $2`, tour, today); n != 1 {
-		t.Error("tour not marked reminded")
-	}
-	if n := f.int(t, `SELECT count(*) FROM outbox WHERE purpose = 'tour_reminder_family' AND recipient = 'hanako@example.jp' AND body LIKE '%12月6日 14:00〜15:00%'`); n != 1 {
-		t.Error("family reminder missing or at the wrong time")
-	}
-	if n := f.int(t, `SELECT count(*) FROM audit_events WHERE role = 'system' AND action = 'notify' AND case_id = $1`, stale); n != 1 {
-		t.Error("reading the family's address for the reminder is not audited")
-	}
-	if c := tours(); c["tours_reminded"] != 0 {
-		t.Fatalf("rerun: %v", c)
-	}
 }
 
 func TestRetentionAnonymisesClosedCases(t *testing.T) {

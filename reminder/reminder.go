@@ -1,6 +1,6 @@
 // Package reminder is what the daily jobs tell people: facility staff whose
-// vacancies have not been confirmed for a while, consultants with tasks due,
-// and the people going on a tour tomorrow. It decides who is due and words
+// vacancies have not been confirmed for a while, and consultants with tasks
+// due (tour reminders are package referral's, TourMailContext.Reminder). It decides who is due and words
 // the mails; storage (and the outbox the mails go through) is in package
 // postgres, the schedule in package app.
 //
@@ -37,10 +37,8 @@ type Mail struct {
 const (
 	PurposeVacancy       = "vacancy_reminder"
 	PurposeTaskDigest    = "task_digest"
-	PurposeTourStaff     = "tour_reminder_staff"
-	PurposeTourFamily    = "tour_reminder_family"
 	signature            = "\n--\nケアマッチ（安心介護紹介センター）\nこのメールは送信専用です。\n"
-	staffLoginPath       = "/staff/login"
+	portalPath           = "/portal"
 	staffTasksPath       = "/staff/tasks"
 	staffCasePathPattern = "/staff/cases/%d"
 )
@@ -63,8 +61,8 @@ func VacancyMail(publicURL, to string, f Facility, days int, today time.Time) Ma
 			f.LastConfirmed.In(jst).Format("2006年1月2日"), int(today.Sub(Today(f.LastConfirmed)).Hours()/24))
 	}
 	fmt.Fprintf(&b, "ご相談中のご家族に正確な情報をお伝えするため、%d日に一度は空室状況のご確認をお願いしております。\n", days)
-	b.WriteString("変更がない場合も、施設ポータルで「変更なし」として確認してください。\n\n")
-	fmt.Fprintf(&b, "施設ポータル: %s%s\n", publicURL, staffLoginPath)
+	b.WriteString("変更がない場合も、施設ポータルで確認済みにしてください。\n\n")
+	fmt.Fprintf(&b, "施設ポータル: %s%s/facilities/%d\n", publicURL, portalPath, f.ID)
 	b.WriteString(signature)
 	return Mail{Purpose: PurposeVacancy, To: to,
 		Subject: fmt.Sprintf("【ケアマッチ】空室状況のご確認のお願い（%s）", f.Name), Body: b.String()}
@@ -104,52 +102,6 @@ func DigestMail(publicURL, to string, tasks []Task, today time.Time) Mail {
 	b.WriteString(signature)
 	return Mail{Purpose: PurposeTaskDigest, To: to,
 		Subject: fmt.Sprintf("【ケアマッチ】本日のタスク %d 件", len(tasks)), Body: b.String()}
-}
-
-// Tour is a confirmed tour tomorrow.
-type Tour struct {
-	ID           int64
-	CaseID       int64
-	CaseRef      string
-	FacilityName string
-	Address      string // the facility's
-	Phone        string // the facility's
-	StartsAt     time.Time
-	Minutes      int
-}
-
-func tourWhen(t Tour) string {
-	s := t.StartsAt.In(jst)
-	return s.Format("1月2日 15:04") + "〜" + s.Add(time.Duration(t.Minutes)*time.Minute).Format("15:04")
-}
-
-// TourStaffMail reminds the consultant of a tour tomorrow.
-func TourStaffMail(publicURL, to string, t Tour) Mail {
-	var b strings.Builder
-	fmt.Fprintf(&b, "明日 %s に見学があります。\n\n", tourWhen(t))
-	fmt.Fprintf(&b, "施設: %s\n受付番号: %s\n案件: %s"+staffCasePathPattern+"\n", t.FacilityName, t.CaseRef, publicURL, t.CaseID)
-	b.WriteString(signature)
-	return Mail{Purpose: PurposeTourStaff, To: to,
-		Subject: fmt.Sprintf("【ケアマッチ】明日の見学（受付番号 %s）", t.CaseRef), Body: b.String()}
-}
-
-// TourFamilyMail reminds the family of their tour tomorrow.
-func TourFamilyMail(to string, t Tour) Mail {
-	var b strings.Builder
-	b.WriteString("ケアマッチをご利用いただきありがとうございます。\n")
-	fmt.Fprintf(&b, "明日 %s に、次の施設の見学をご予約いただいています。\n\n", tourWhen(t))
-	fmt.Fprintf(&b, "施設: %s\n", t.FacilityName)
-	if t.Address != "" {
-		fmt.Fprintf(&b, "所在地: %s\n", t.Address)
-	}
-	fmt.Fprintf(&b, "受付番号: %s\n\n", t.CaseRef)
-	b.WriteString("ご都合が悪くなった場合は、担当の相談員までご連絡ください。\n")
-	if t.Phone != "" {
-		fmt.Fprintf(&b, "当日の道順などは施設（%s）へお問い合わせいただけます。\n", t.Phone)
-	}
-	b.WriteString(signature)
-	return Mail{Purpose: PurposeTourFamily, To: to,
-		Subject: fmt.Sprintf("【ケアマッチ】明日の施設見学のご案内（受付番号 %s）", t.CaseRef), Body: b.String()}
 }
 
 // NoContactTitle is the title of the task made for a case nobody has
