@@ -77,6 +77,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Cases:        db,
 		Portal:       db,
 		Referrals:    db,
+		Proposals:    db,
 		PublicURL:    cfg.PublicURL,
 		Intake: web.IntakeOptions{Store: db, ConsultantEmail: cfg.ConsultantEmail,
 			Secret: []byte(cfg.FormSecret), Submitted: wakeMail},

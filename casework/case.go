@@ -376,6 +376,8 @@ const (
 	ReferralKind = "referral"
 	TourKind     = "tour"
 	MoveInKind   = "move_in"
+	// Proposals to the family (package proposal).
+	ProposalKind = "proposal"
 )
 
 // ActivityLabel names an activity kind.
@@ -401,6 +403,8 @@ func ActivityLabel(kind string) string {
 		return "見学"
 	case MoveInKind:
 		return "入居・退去"
+	case ProposalKind:
+		return "ご家族への提案"
 	}
 	return kind
 }

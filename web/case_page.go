@@ -35,6 +35,8 @@ type caseView struct {
 	Medical    []medicalChoice
 	// Ref is the 紹介・見学・入居 section (nil without a referral store).
 	Ref *referralView
+	// Proposals to the family (templates/partials/case_proposals.html).
+	Proposals []caseProposalRow
 }
 
 type medicalChoice struct {
@@ -43,21 +45,22 @@ type medicalChoice struct {
 }
 
 var notices = map[string]string{
-	"saved":          "ヒアリングシートを保存しました。",
-	"unchanged":      "変更はありませんでした。",
-	"status":         "ステータスを変更しました。",
-	"assigned":       "担当者を変更しました。",
-	"activity":       "対応履歴に追加しました。",
-	"task":           "タスクを追加しました。",
-	"done":           "タスクを完了にしました。",
-	"consent":        "情報提供の同意を記録しました。",
-	"referral":       "施設へ紹介を送りました。",
-	"tour":           "見学の候補日時を施設へ送りました。",
-	"tour_confirmed": "見学の日時を確定しました。ご家族と施設にメール（カレンダー付き）でお知らせします。",
-	"tour_cancelled": "見学を取り消しました。",
-	"tour_done":      "見学の結果を記録しました。",
-	"move_in":        "入居を記録しました。",
-	"exit":           "退去を記録しました。",
+	"saved":            "ヒアリングシートを保存しました。",
+	"unchanged":        "変更はありませんでした。",
+	"status":           "ステータスを変更しました。",
+	"assigned":         "担当者を変更しました。",
+	"activity":         "対応履歴に追加しました。",
+	"task":             "タスクを追加しました。",
+	"done":             "タスクを完了にしました。",
+	"consent":          "情報提供の同意を記録しました。",
+	"referral":         "施設へ紹介を送りました。",
+	"tour":             "見学の候補日時を施設へ送りました。",
+	"tour_confirmed":   "見学の日時を確定しました。ご家族と施設にメール（カレンダー付き）でお知らせします。",
+	"tour_cancelled":   "見学を取り消しました。",
+	"tour_done":        "見学の結果を記録しました。",
+	"move_in":          "入居を記録しました。",
+	"exit":             "退去を記録しました。",
+	"proposal_revoked": "提案のリンクを取り消しました。ご家族はもう開けません。",
 }
 
 // casePage is GET /staff/cases/{id}: the key facts, the pipeline status
@@ -93,6 +96,10 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			s.serverError(w, r, err)
 			return
 		}
+	}
+	if v.Proposals, err = s.caseProposals(r.Context(), id); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	v.Fields, v.AgeBands, v.Sexes, v.CareLevels, v.Dementia = casework.Fields, intake.AgeBands, casework.Sexes, intake.CareLevels, intake.DementiaLevels
 	for _, m := range facility.MedicalItems {

@@ -61,6 +61,8 @@ type page struct {
 	// {{template "csrf" $}}, and the layout hands it to htmx. Empty on
 	// pages shared between visitors (the search page cache).
 	CSRF string
+	// Robots, when set, is the page's robots meta ("noindex, …").
+	Robots string
 	// Staff is the signed-in staff member on staff routes, else nil.
 	Staff *staffView
 	Data  any

@@ -48,6 +48,9 @@ type Server struct {
 	cases        CaseStore
 	portal       PortalStore
 	referrals    ReferralStore
+	proposals    ProposalStore
+	// proposalLimiter bounds requests to the family's proposal links per IP.
+	proposalLimiter *rateLimiter
 }
 
 // Options configures a Server.
@@ -78,6 +81,9 @@ type Options struct {
 	// Referrals is the storage of referrals, tours and move-ins (the case
 	// page's section and the portal's); without it they answer 503.
 	Referrals ReferralStore
+	// Proposals is the storage of proposals to families; without it their
+	// routes answer 503.
+	Proposals ProposalStore
 }
 
 // New builds a server, parsing templates and hashing assets once.
@@ -101,6 +107,7 @@ func New(o Options) (*Server, error) {
 		cases:     o.Cases,
 		portal:    o.Portal,
 		referrals: o.Referrals,
+		proposals: o.Proposals, proposalLimiter: newProposalLimiter(),
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -179,6 +186,9 @@ func (s *Server) routeTable() []route {
 		{"GET /tour", s.intakeForm(intake.Tour), public},
 		{"POST /tour", s.intakeSubmit(intake.Tour), public},
 		{"GET /tour/done/{ref}", s.intakeDone(intake.Tour), public},
+		{"GET /p/{token}", s.proposalPublic, public}, // a family's proposal: the token is the credential
+		{"GET /p/{token}/pdf", s.proposalPublicPDF, public},
+		{"POST /p/{token}/tours", s.proposalTour, public},
 		{"GET /api/v1/search", s.apiSearch, public},
 		{"GET /api/v1/facilities/{id}", s.apiFacility, public},
 		{"GET /api/v1/staff/me", s.apiStaffMe, anyStaff},
@@ -200,6 +210,11 @@ func (s *Server) routeTable() []route {
 		{"POST /staff/cases/{id}/tours/{tour}/outcome", s.caseTourOutcome, caseWorkers},
 		{"POST /staff/cases/{id}/move-ins", s.caseMoveIn, caseWorkers},
 		{"POST /staff/cases/{id}/move-ins/{movein}/exit", s.caseExit, caseWorkers},
+		{"GET /staff/cases/{id}/proposals/new", s.proposalNew, caseWorkers},
+		{"POST /staff/cases/{id}/proposals", s.proposalCreate, caseWorkers},
+		{"POST /staff/cases/{id}/proposals/{pid}/revoke", s.proposalRevoke, caseWorkers},
+		{"POST /staff/cases/{id}/proposals/{pid}/link", s.proposalReissue, caseWorkers},
+		{"GET /staff/cases/{id}/proposals/{pid}/pdf", s.proposalStaffPDF, caseWorkers},
 		{"GET /staff/tasks", s.tasksDue, caseWorkers},
 		{"GET /staff/audit", s.auditPage, staffOnly(auth.Manager, auth.Admin)},
 		{"GET /portal", s.portalHome, portalUsers},
