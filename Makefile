@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. See README.md.
-.PHONY: run test build lint bench load infra-check clean
+.PHONY: run test build lint bench load chaos fuzz security infra-check clean
 
 run:
 	@scripts/run
@@ -17,6 +17,20 @@ lint:
 
 bench:
 	@scripts/bench
+
+# The reliability and security suites (docs/reliability.md); short
+# versions of load, chaos and the fuzz seeds run in `make test`.
+load:
+	@scripts/load
+
+chaos:
+	@scripts/chaos
+
+fuzz:
+	@scripts/fuzz
+
+security:
+	@scripts/security
 
 infra-check:
 	@bash deploy/check.sh

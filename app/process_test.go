@@ -131,3 +131,23 @@ func contains(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// startJob starts `carematch job run NAME` without waiting for it; its
+// output goes to the returned buffer.
+func startJob(t *testing.T, env []string, name string) (*exec.Cmd, *logBuffer) {
+	t.Helper()
+	cmd := exec.Command(binary, "job", "run", name)
+	cmd.Env = append(os.Environ(), env...)
+	out := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, out
+}

@@ -32,6 +32,16 @@ func (db *DB) StartJobRun(ctx context.Context, job string) (*JobRun, error) {
 		return nil, nil
 	}
 	r := &JobRun{conn: conn, key: job}
+	// A run still marked running cannot be alive: we hold the job's lock,
+	// and a run holds it until it ends. Its process was killed or lost its
+	// connection (the lock went with the session) before recording the
+	// end: say so instead of leaving it "running" forever.
+	if _, err := conn.Exec(ctx, `UPDATE job_runs SET status = 'failed', finished_at = now(),
+		summary = 'ended without finishing: the process stopped (killed, or lost its database connection) before recording the end'
+		WHERE job = $1 AND status = 'running'`, job); err != nil {
+		r.unlock(ctx)
+		return nil, fmt.Errorf("job run: close abandoned runs: %w", err)
+	}
 	if err := conn.QueryRow(ctx, `INSERT INTO job_runs (job) VALUES ($1) RETURNING id`, job).Scan(&r.ID); err != nil {
 		r.unlock(ctx)
 		return nil, fmt.Errorf("job run: record start: %w", err)

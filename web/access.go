@@ -19,8 +19,10 @@ func (s *Server) guard(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st := &reqState{}
 		r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
-		if unsafeMethod(r.Method) && !s.checkCSRF(w, r) {
-			return
+		if unsafeMethod(r.Method) {
+			if !s.checkCSRF(w, r) || !s.cleanForm(w, r) {
+				return
+			}
 		}
 		if rt.Access.Public {
 			rt.Handler(w, r)

@@ -57,6 +57,8 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		// Every 503 (database down, shutting down) says when to retry.
+		setRetryAfter(w.Header(), code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

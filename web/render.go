@@ -119,8 +119,15 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 	w.Write(body)
 }
 
-// serverError logs err (never shown to users) and renders the 500 page.
+// serverError logs err (never shown to users) and renders the 500 page,
+// or, when the database cannot be reached, the 503 "temporarily
+// unavailable" page (JSON under /api/) with Retry-After.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if dbUnavailable(err) {
+		s.log.Warn("database unavailable", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err.Error())
+		s.unavailable(w, r)
+		return
+	}
 	s.log.Error("internal error", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err.Error())
 	s.renderError(w, r, http.StatusInternalServerError)
 }

@@ -54,7 +54,7 @@ func (s *syncBuilder) Write(p []byte) (int, error) {
 }
 func (s *syncBuilder) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newStaffEnv(t *testing.T, opts ...func(*web.Options)) *staffEnv {
+func newStaffEnv(t testing.TB, opts ...func(*web.Options)) *staffEnv {
 	t.Helper()
 	e := &staffEnv{db: postgres.TestDB(t), clock: &clock{t: time.Now()}, logs: &syncBuilder{}}
 	o := web.Options{
