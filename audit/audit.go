@@ -28,6 +28,7 @@ const (
 	Assign     Action = "assign"     // the case was assigned to a consultant
 	Provide    Action = "provide"    // the case's data was given to a facility (第三者提供)
 	Anonymise  Action = "anonymise"  // the retention job removed the case's personal data
+	Match      Action = "match"      // the hearing sheet was read to rank facilities
 )
 
 // System is who a scheduled job acts as: user id 0 with this role.
@@ -54,6 +55,8 @@ func (a Action) Label() string {
 		return "第三者提供"
 	case Anonymise:
 		return "匿名化"
+	case Match:
+		return "候補施設の検索"
 	}
 	return string(a)
 }

@@ -20,12 +20,15 @@ type Hearing struct {
 	Phone        string // digits
 	Email        string
 	// 本人.
-	PersonName            string // 本人氏名
-	PersonKana            string // ふりがな
-	PersonBirthDate       string // 生年月日, YYYY-MM-DD ("" unknown)
-	AgeBand               string
-	Sex                   string
-	CareLevel             string
+	PersonName      string // 本人氏名
+	PersonKana      string // ふりがな
+	PersonBirthDate string // 生年月日, YYYY-MM-DD ("" unknown)
+	AgeBand         string
+	Sex             string
+	CareLevel       string
+	// TokuyoException: 要介護1・2 with the reasons a 特養 may admit them
+	// by 特例入所 (matching then offers 特養 as 要相談).
+	TokuyoException       bool
 	Dementia              string
 	Medical               []string // facility.MedicalItems keys the person needs
 	ADLNotes              string
@@ -39,6 +42,8 @@ type Hearing struct {
 	AssetsNote    string
 	// Wishes.
 	PreferredAreas string
+	// WishedFeatures are facility.FeatureItems keys the family asks for.
+	WishedFeatures []string
 	Timing         string
 	Guarantor      string // 身元引受人・保証人
 	Note           string
@@ -64,6 +69,7 @@ var Fields = []Field{
 	{"age_band", "本人の年齢", func(h *Hearing) string { return h.AgeBand }},
 	{"person_sex", "本人の性別", func(h *Hearing) string { return h.Sex }},
 	{"care_level", "要介護度", func(h *Hearing) string { return h.CareLevel }},
+	{"tokuyo_exception", "特養の特例入所の事情", func(h *Hearing) string { return yesEmpty(h.TokuyoException) }},
 	{"dementia", "認知症", func(h *Hearing) string { return h.Dementia }},
 	{"medical_needs", "医療的ケア", func(h *Hearing) string { return MedicalLabels(h.Medical) }},
 	{"adl_notes", "ADL（日常生活動作）", func(h *Hearing) string { return h.ADLNotes }},
@@ -74,6 +80,7 @@ var Fields = []Field{
 	{"budget_initial", "入居時費用の予算", func(h *Hearing) string { return h.BudgetInitial }},
 	{"assets_note", "資産・収入のメモ", func(h *Hearing) string { return h.AssetsNote }},
 	{"preferred_areas", "希望エリア", func(h *Hearing) string { return h.PreferredAreas }},
+	{"wished_features", "希望する設備・サービス", func(h *Hearing) string { return FeatureLabels(h.WishedFeatures) }},
 	{"timing", "入居希望時期", func(h *Hearing) string { return h.Timing }},
 	{"guarantor", "身元引受人・保証人", func(h *Hearing) string { return h.Guarantor }},
 	{"note", "メモ", func(h *Hearing) string { return h.Note }},
@@ -134,8 +141,15 @@ func (h Hearing) Value(name string) string {
 // Take copies the field name from src into h (a refused save keeps the
 // stored value of the fields someone else changed).
 func (h *Hearing) Take(name string, src Hearing) {
-	if name == "medical_needs" {
+	switch name {
+	case "medical_needs":
 		h.Medical = slices.Clone(src.Medical)
+		return
+	case "wished_features":
+		h.WishedFeatures = slices.Clone(src.WishedFeatures)
+		return
+	case "tokuyo_exception":
+		h.TokuyoException = src.TokuyoException
 		return
 	}
 	if p, q := h.text(name), src.text(name); p != nil {
@@ -143,7 +157,7 @@ func (h *Hearing) Take(name string, src Hearing) {
 	}
 }
 
-// text points at a text field by name (nil for medical_needs or an unknown name).
+// text points at a text field by name (nil for the lists, the flag or an unknown name).
 func (h *Hearing) text(name string) *string {
 	switch name {
 	case "contact_name":
@@ -205,6 +219,24 @@ func MedicalLabels(keys []string) string {
 	return strings.Join(out, "、")
 }
 
+// FeatureLabels names feature keys in display order.
+func FeatureLabels(keys []string) string {
+	var out []string
+	for _, f := range facility.FeatureItems {
+		if slices.Contains(keys, f.Key) {
+			out = append(out, f.Label)
+		}
+	}
+	return strings.Join(out, "、")
+}
+
+func yesEmpty(b bool) string {
+	if b {
+		return "あり"
+	}
+	return ""
+}
+
 // Sexes are the answers for 本人の性別.
 var Sexes = []string{"女性", "男性", "その他・回答なし"}
 
@@ -262,6 +294,9 @@ func (h *Hearing) Normalize() FieldErrors {
 	if h.CareLevel != "" && !slices.Contains(intake.CareLevels, h.CareLevel) {
 		fe["care_level"] = "要介護度を一覧から選んでください。"
 	}
+	if cl, ok := facility.ParseCareLevel(h.CareLevel); ok && h.TokuyoException && cl != facility.Care1 && cl != facility.Care2 {
+		fe["tokuyo_exception"] = "特養の特例入所は要介護1・2の方のためのものです。要介護度を確かめてください。"
+	}
 	if h.Dementia != "" && !slices.Contains(intake.DementiaLevels, h.Dementia) {
 		fe["dementia"] = "認知症の状況を一覧から選んでください。"
 	}
@@ -278,6 +313,16 @@ func (h *Hearing) Normalize() FieldErrors {
 	if h.Medical == nil {
 		h.Medical = []string{}
 	}
+	feats := []string{}
+	for _, f := range facility.FeatureItems {
+		if slices.Contains(h.WishedFeatures, f.Key) {
+			feats = append(feats, f.Key)
+		}
+	}
+	if len(feats) != len(h.WishedFeatures) {
+		fe["wished_features"] = "希望する設備・サービスを一覧から選んでください。"
+	}
+	h.WishedFeatures = feats
 	if len(fe) == 0 {
 		return nil
 	}

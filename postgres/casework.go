@@ -150,7 +150,7 @@ const caseColumns = `c.id, c.ref, c.kind, c.status, c.version, c.created_at, c.s
 	c.contact_name, c.relationship, c.phone, c.email,
 	c.person_name, c.person_kana, coalesce(to_char(c.person_birth_date, 'YYYY-MM-DD'), ''), c.age_band, c.person_sex, c.care_level, c.dementia, c.medical_needs,
 	c.adl_notes, c.residence_municipality, c.family_contacts, c.key_person, c.budget_monthly, c.budget_initial,
-	c.assets_note, c.preferred_areas, c.timing, c.guarantor, c.note`
+	c.assets_note, c.preferred_areas, c.timing, c.guarantor, c.note, c.wished_features, c.tokuyo_exception`
 
 func scanCase(row pgx.Row) (casework.Case, error) {
 	var c casework.Case
@@ -162,7 +162,7 @@ func scanCase(row pgx.Row) (casework.Case, error) {
 		&h.ContactName, &h.Relationship, &h.Phone, &h.Email,
 		&h.PersonName, &h.PersonKana, &h.PersonBirthDate, &h.AgeBand, &h.Sex, &h.CareLevel, &h.Dementia, &h.Medical,
 		&h.ADLNotes, &h.ResidenceMunicipality, &h.FamilyContacts, &h.KeyPerson, &h.BudgetMonthly, &h.BudgetInitial,
-		&h.AssetsNote, &h.PreferredAreas, &h.Timing, &h.Guarantor, &h.Note)
+		&h.AssetsNote, &h.PreferredAreas, &h.Timing, &h.Guarantor, &h.Note, &h.WishedFeatures, &h.TokuyoException)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, casework.ErrNotFound
 	}
@@ -264,12 +264,13 @@ func (db *DB) SaveHearing(ctx context.Context, id int64, base int, h casework.He
 				family_contacts = $13, key_person = $14, budget_monthly = $15, budget_initial = $16, assets_note = $17,
 				preferred_areas = $18, timing = $19, guarantor = $20, note = $21,
 				person_name = $23, person_kana = $24, person_birth_date = nullif($25, '')::date,
+				wished_features = $26, tokuyo_exception = $27,
 				version = version + 1, updated_at = $22
 			WHERE id = $1 RETURNING version`,
 			id, h.ContactName, h.Relationship, h.Phone, h.Email, h.AgeBand, h.Sex, h.CareLevel, h.Dementia, h.Medical,
 			h.ADLNotes, h.ResidenceMunicipality, h.FamilyContacts, h.KeyPerson, h.BudgetMonthly, h.BudgetInitial,
 			h.AssetsNote, h.PreferredAreas, h.Timing, h.Guarantor, h.Note, ev.At,
-			h.PersonName, h.PersonKana, h.PersonBirthDate).Scan(&cur.Version)
+			h.PersonName, h.PersonKana, h.PersonBirthDate, nonNil(h.WishedFeatures), h.TokuyoException).Scan(&cur.Version)
 		if err != nil {
 			return err
 		}
@@ -545,4 +546,31 @@ func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Record, 
 		r.Action = audit.Action(action)
 		return r, err
 	})
+}
+
+// nonNil is ss, or an empty list for a NOT NULL array column.
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+// ReadForMatching reads a case to rank facilities against its hearing
+// sheet and records, in the same transaction, that fields (the ones
+// matching reads) were read: no event, no case. Unknown:
+// casework.ErrNotFound.
+func (db *DB) ReadForMatching(ctx context.Context, id int64, fields []string, ev audit.Event) (casework.Case, error) {
+	var c casework.Case
+	err := db.audited(ctx, true, func(tx *auditTx) error {
+		var err error
+		if c, err = readCase(ctx, tx, id, false); err != nil {
+			return err
+		}
+		return tx.record(ctx, ev.With(id, audit.Match, fields...))
+	})
+	if err != nil {
+		return casework.Case{}, fmt.Errorf("read case %d for matching: %w", id, err)
+	}
+	return c, nil
 }

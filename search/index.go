@@ -64,6 +64,23 @@ func (x *Index) Facility(id int64) (*facility.Facility, bool) {
 	return nil, false
 }
 
+// All yields every indexed facility (read-only) of the snapshot current
+// when it is called, in id order. Read Version first to key anything
+// derived from it: the snapshot is at least that version.
+func (x *Index) All() iter.Seq[*facility.Facility] {
+	s := x.snap.Load()
+	return func(yield func(*facility.Facility) bool) {
+		if s == nil {
+			return
+		}
+		for _, d := range s.byID {
+			if !yield(s.facs[d]) {
+				return
+			}
+		}
+	}
+}
+
 // LastUpdated is the latest UpdatedAt of any indexed facility (the
 // follower's reconcile watermark).
 func (x *Index) LastUpdated() time.Time {

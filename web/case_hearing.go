@@ -19,6 +19,7 @@ func hearingFromForm(r *http.Request) casework.Hearing {
 		FamilyContacts: f.Get("family_contacts"), KeyPerson: f.Get("key_person"),
 		BudgetMonthly: f.Get("budget_monthly"), BudgetInitial: f.Get("budget_initial"), AssetsNote: f.Get("assets_note"),
 		PreferredAreas: f.Get("preferred_areas"), Timing: f.Get("timing"), Guarantor: f.Get("guarantor"), Note: f.Get("note"),
+		WishedFeatures: f["wished_features"], TokuyoException: f.Get("tokuyo_exception") == "1",
 	}
 }
 

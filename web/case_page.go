@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"carematch/casework"
@@ -37,6 +38,7 @@ type caseView struct {
 	Ref *referralView
 	// Proposals to the family (templates/partials/case_proposals.html).
 	Proposals []caseProposalRow
+	Features  []medicalChoice // wished features (Needed: asked for)
 }
 
 type medicalChoice struct {
@@ -108,6 +110,9 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			needed = needed || k == m.Key
 		}
 		v.Medical = append(v.Medical, medicalChoice{m.Key, m.Label, needed})
+	}
+	for _, f := range facility.FeatureItems {
+		v.Features = append(v.Features, medicalChoice{f.Key, f.Label, slices.Contains(v.Hearing.WishedFeatures, f.Key)})
 	}
 	if v.Ref, err = s.referralSection(r, id); err != nil {
 		s.serverError(w, r, err)

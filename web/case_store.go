@@ -31,6 +31,9 @@ type CaseStore interface {
 	Assignees(ctx context.Context) ([]casework.Assignee, error)
 	CaseWorkers(ctx context.Context) ([]casework.Assignee, error)
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Record, error)
+	// ReadForMatching reads a case to rank facilities for it; the audit
+	// event (action match) names fields.
+	ReadForMatching(ctx context.Context, id int64, fields []string, ev audit.Event) (casework.Case, error)
 }
 
 // auditEvent is who is acting, from where, in which request: the start of

@@ -37,6 +37,9 @@ func (s *Server) formatFuncs() template.FuncMap {
 	for k, v := range staffFuncs() {
 		f[k] = v
 	}
+	for k, v := range matchFuncs() {
+		f[k] = v
+	}
 	return f
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"carematch/auth"
 	"carematch/intake"
+	"carematch/matching"
 	"carematch/metrics"
 	"carematch/search"
 )
@@ -51,6 +52,7 @@ type Server struct {
 	proposals    ProposalStore
 	// proposalLimiter bounds requests to the family's proposal links per IP.
 	proposalLimiter *rateLimiter
+	matches         matching.Cache // the catalog matching ranks, per index version
 }
 
 // Options configures a Server.
@@ -196,6 +198,7 @@ func (s *Server) routeTable() []route {
 		{"GET /staff/cases", s.caseList, caseWorkers},
 		{"GET /staff/cases/{id}", s.casePage, caseWorkers},
 		{"POST /staff/cases/{id}/hearing", s.caseHearing, caseWorkers},
+		{"GET /staff/cases/{id}/matches", s.caseMatches, caseWorkers},
 		{"POST /staff/cases/{id}/status", s.caseStatus, caseWorkers},
 		{"POST /staff/cases/{id}/assign", s.caseAssign, caseWorkers},
 		{"POST /staff/cases/{id}/activities", s.caseActivity, caseWorkers},
