@@ -32,6 +32,7 @@ import (
 	"iter"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -125,6 +126,10 @@ type Options struct {
 	NearOffset int       // near misses skipped
 	NearLimit  int       // near misses returned (0: none)
 }
+
+// parallelFrom is the number of facilities to check from which a ranking
+// uses a second core (a nationwide ranking; an area is far smaller).
+const parallelFrom = 8_000
 
 // MaxRank is the deepest position a page may reach (Offset+Limit); deeper
 // pages are cut, so a ranking never sorts more than this.
@@ -827,8 +832,51 @@ func (c *Catalog) Rank(n Needs, o Options) Result {
 	q := c.query(&n, o.Now)
 	cand, near := &top{k: o.Offset + o.Limit}, &top{k: o.NearOffset + o.NearLimit}
 	var res Result
-	for _, sp := range c.spans(q) {
-		c.rank(q, sp[0], sp[1], &res, cand, near)
+	spans := c.spans(q)
+	size := 0
+	for _, sp := range spans {
+		size += sp[1] - sp[0]
+	}
+	workers := min(runtime.GOMAXPROCS(0), size/parallelFrom)
+	if workers <= 1 {
+		for _, sp := range spans {
+			c.rank(q, sp[0], sp[1], &res, cand, near)
+		}
+	} else {
+		// A long scan (nationwide) is split between the cores, each with
+		// its own counts and pages, merged after.
+		type part struct {
+			res        Result
+			cand, near *top
+		}
+		parts := make([]part, workers)
+		var wg sync.WaitGroup
+		for w := range parts {
+			p := &parts[w]
+			p.cand, p.near = &top{k: cand.k}, &top{k: near.k}
+			lo, hi := size*w/workers, size*(w+1)/workers // positions in the concatenated spans
+			wg.Go(func() {
+				at := 0
+				for _, sp := range spans {
+					a, b := max(sp[0], sp[0]+lo-at), min(sp[1], sp[0]+hi-at)
+					if a < b {
+						c.rank(q, a, b, &p.res, p.cand, p.near)
+					}
+					at += sp[1] - sp[0]
+				}
+			})
+		}
+		wg.Wait()
+		for _, p := range parts {
+			res.Total += p.res.Total
+			res.NearTotal += p.res.NearTotal
+			for _, e := range p.cand.es {
+				cand.offer(e)
+			}
+			for _, e := range p.near.es {
+				near.offer(e)
+			}
+		}
 	}
 	for _, e := range cand.page(o.Offset) {
 		res.Candidates = append(res.Candidates, c.candidate(q, e))
