@@ -521,33 +521,36 @@ func (db *DB) UpdateVacancies(ctx context.Context, id int64, vs []facility.Vacan
 			return fmt.Errorf("update vacancies of facility %d: invalid vacancy %+v", id, v)
 		}
 	}
-	err := db.InTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
-			UPDATE facilities
-			   SET updated_at = now(),
-			       edited_fields = CASE WHEN 'vacancies' = ANY (edited_fields) THEN edited_fields
-			                            ELSE array_append(edited_fields, 'vacancies') END
-			 WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound(fmt.Sprintf("facility %d", id))
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM facility_vacancies WHERE facility_id = $1`, id); err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO facility_vacancies (facility_id, room_type, available, confirmed_at)
-				VALUES ($1, $2, $3, $4)`, id, v.RoomType, v.Available, v.ConfirmedAt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := db.InTx(ctx, func(tx pgx.Tx) error { return replaceVacancies(ctx, tx, id, vs) })
 	if err != nil {
 		return fmt.Errorf("update vacancies of facility %d: %w", id, err)
+	}
+	return nil
+}
+
+// replaceVacancies is UpdateVacancies inside a transaction.
+func replaceVacancies(ctx context.Context, tx pgx.Tx, id int64, vs []facility.Vacancy) error {
+	tag, err := tx.Exec(ctx, `
+		UPDATE facilities
+		   SET updated_at = now(),
+		       edited_fields = CASE WHEN 'vacancies' = ANY (edited_fields) THEN edited_fields
+		                            ELSE array_append(edited_fields, 'vacancies') END
+		 WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound(fmt.Sprintf("facility %d", id))
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM facility_vacancies WHERE facility_id = $1`, id); err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO facility_vacancies (facility_id, room_type, available, confirmed_at)
+			VALUES ($1, $2, $3, $4)`, id, v.RoomType, v.Available, v.ConfirmedAt); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -567,10 +570,19 @@ func (db *DB) UpdateFacilityDetails(ctx context.Context, f facility.Facility, fi
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("update facility %d: %w", f.ID, err)
 	}
+	err := db.InTx(ctx, func(tx pgx.Tx) error { return updateDetails(ctx, tx, f, fields) })
+	if err != nil {
+		return fmt.Errorf("update facility %d: %w", f.ID, err)
+	}
+	return nil
+}
+
+// updateDetails is UpdateFacilityDetails inside a transaction.
+func updateDetails(ctx context.Context, tx pgx.Tx, f facility.Facility, fields []string) error {
 	d := detailValues(&f)
 	// Every editable column is in the statement; each is set to the new
 	// value only when named in $2, so the SQL stays one visible statement.
-	tag, err := db.Pool.Exec(ctx, `
+	tag, err := tx.Exec(ctx, `
 		UPDATE facilities SET
 		    name         = CASE WHEN 'name'         = ANY ($2::text[]) THEN $3  ELSE name         END,
 		    kana         = CASE WHEN 'kana'         = ANY ($2::text[]) THEN $4  ELSE kana         END,
@@ -601,7 +613,7 @@ func (db *DB) UpdateFacilityDetails(ctx context.Context, f facility.Facility, fi
 		f.ID, fields, f.Name, f.Kana, f.Operator, f.Address, f.Lat, f.Lng, f.Building, f.Phone, f.Fax, f.URL,
 		int32(f.Capacity), nullDate(f.OpenedOn), d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10])
 	if err != nil {
-		return fmt.Errorf("update facility %d: %w", f.ID, err)
+		return err
 	}
 	if tag.RowsAffected() == 0 {
 		return notFound(fmt.Sprintf("facility %d", f.ID))

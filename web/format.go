@@ -40,6 +40,9 @@ func (s *Server) formatFuncs() template.FuncMap {
 	for k, v := range matchFuncs() {
 		f[k] = v
 	}
+	for k, v := range portalFuncs() {
+		f[k] = v
+	}
 	return f
 }
 

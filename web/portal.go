@@ -50,6 +50,12 @@ type PortalStore interface {
 	FacilityOverviews(ctx context.Context, userID int64) ([]facility.Overview, error)
 	// Facility: one facility with its vacancies (facility.ErrNotFound).
 	Facility(ctx context.Context, id int64) (facility.Facility, error)
+	// FacilityEdits: the latest recorded edits, newest first.
+	FacilityEdits(ctx context.Context, id int64, limit int) ([]facility.Edit, error)
+	// SaveFacilityEdit applies one section's save in one transaction and
+	// returns what it recorded (no Fields: nothing changed);
+	// *facility.ConflictError on a stale form, facility.ErrNothingToConfirm.
+	SaveFacilityEdit(ctx context.Context, c facility.Change) (facility.Edit, error)
 }
 
 // portalFacility is the portal's one scope check: it answers 404 and
@@ -147,30 +153,6 @@ func (s *Server) portalHome(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusNotFound
 	}
 	s.render(w, r, status, "portal_home", "施設の管理", v)
-}
-
-type portalFacilityView struct {
-	F         facility.Facility
-	TypeLabel string
-	Stale     bool
-	Notice    string
-}
-
-// portalFacilityPage is GET /portal/facilities/{facility}: one facility's
-// vacancies, costs, acceptance and features as families see them.
-func (s *Server) portalFacilityPage(w http.ResponseWriter, r *http.Request) {
-	fid, ok := s.portalScope(w, r)
-	if !ok {
-		return
-	}
-	f, err := s.portal.Facility(r.Context(), fid)
-	if err != nil {
-		s.portalFail(w, r, err)
-		return
-	}
-	o := facility.Overview{VacancyConfirmedAt: f.VacancyConfirmedAt()}
-	v := portalFacilityView{F: f, TypeLabel: f.Type.Label(), Stale: o.VacancyStale(s.now())}
-	s.render(w, r, http.StatusOK, "portal_facility", f.Name, v)
 }
 
 // portalFail answers a store error of a portal route: 404 for a facility

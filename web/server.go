@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carematch/auth"
+	"carematch/facility"
 	"carematch/intake"
 	"carematch/matching"
 	"carematch/metrics"
@@ -222,6 +223,14 @@ func (s *Server) routeTable() []route {
 		{"GET /staff/audit", s.auditPage, staffOnly(auth.Manager, auth.Admin)},
 		{"GET /portal", s.portalHome, portalUsers},
 		{"GET /portal/facilities/{facility}", s.portalFacilityPage, portalUsers},
+		{"POST /portal/facilities/{facility}/vacancies", s.portalSave(facility.SectionVacancies, false), portalUsers},
+		{"POST /portal/facilities/{facility}/vacancies/confirm", s.portalSave(facility.SectionVacancies, true), portalUsers},
+		{"GET /portal/facilities/{facility}/costs", s.portalSectionPage(facility.SectionCosts), portalUsers},
+		{"POST /portal/facilities/{facility}/costs", s.portalSave(facility.SectionCosts, false), portalUsers},
+		{"GET /portal/facilities/{facility}/acceptance", s.portalSectionPage(facility.SectionAcceptance), portalUsers},
+		{"POST /portal/facilities/{facility}/acceptance", s.portalSave(facility.SectionAcceptance, false), portalUsers},
+		{"GET /portal/facilities/{facility}/features", s.portalSectionPage(facility.SectionFeatures), portalUsers},
+		{"POST /portal/facilities/{facility}/features", s.portalSave(facility.SectionFeatures, false), portalUsers},
 		{"GET /portal/facilities/{facility}/referrals", s.portalReferrals, facilityOnly},
 		{"GET /portal/facilities/{facility}/referrals/{referral}", s.portalReferral, facilityOnly},
 		{"POST /portal/facilities/{facility}/referrals/{referral}/answer", s.portalAnswer, facilityOnly},
