@@ -34,7 +34,7 @@ func TestBrowserProposalJourney(t *testing.T) {
 		Lat: 35.69, Lng: 139.75, Phone: "03-1111-2222", InitialCost: 0,
 		Monthly:    facility.Monthly{Rent: 98000, Management: 45000, Food: 50000, Utilities: 12000, CareExtra: 20000, Other: 3000},
 		CareLevels: facility.CareLevelRange(facility.Support1, facility.Care5), Dementia: facility.Yes,
-		Vacancies:  []facility.Vacancy{{RoomType: "個室", Available: 2, ConfirmedAt: time.Now().Add(-48 * time.Hour)}}}
+		Vacancies: []facility.Vacancy{{RoomType: "個室", Available: 2, ConfirmedAt: time.Now().Add(-48 * time.Hour)}}}
 	a.Medical[0], a.Medical[3] = facility.Yes, facility.Consult
 	b := facility.Facility{Type: facility.Sakoju, Name: "あおぞらレジデンス神田", PrefCode: 13, MuniCode: "131016", Address: "東京都千代田区2-2",
 		Lat: 35.70, Lng: 139.76, InitialCost: 300000, Monthly: facility.Monthly{Rent: 70000, Management: 30000, Food: 40000},

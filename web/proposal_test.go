@@ -66,8 +66,8 @@ func newProposalEnv(t *testing.T) *proposalEnv {
 func (e *proposalEnv) casePath() string { return "/staff/cases/" + strconv.FormatInt(e.caseID, 10) }
 
 var (
-	proposalKeyRE  = regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`)
-	linkRE = regexp.MustCompile(`https://carematch\.example\.jp/p/([A-Za-z0-9_-]{43})`)
+	proposalKeyRE = regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`)
+	linkRE        = regexp.MustCompile(`https://carematch\.example\.jp/p/([A-Za-z0-9_-]{43})`)
 )
 
 // createProposal submits the new-proposal form as the consultant's
