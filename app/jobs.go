@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"carematch/audit"
 	"carematch/awss3"
+	"carematch/billing"
 	"carematch/config"
 	"carematch/job"
 	"carematch/mhlw"
@@ -32,6 +34,13 @@ type jobDeps struct {
 // sends mail (app/mail.go, docs/architecture.md).
 func jobs(d *jobDeps) *job.Registry {
 	return job.NewRegistry(
+		job.Job{
+			Name:        "monthly-invoices",
+			Description: "accrues referral fees and early-exit refunds, then issues last month's invoices (one per contract, numbered without gaps); a month already invoiced gives nothing new",
+			Schedule:    "cron(0 6 1 * ? *)",
+			Timeout:     30 * time.Minute,
+			Run:         d.monthlyInvoices,
+		},
 		job.Job{
 			Name:        "schema-check",
 			Description: "fails when the database schema is behind the deployed binary (catches a skipped migration step)",
@@ -222,4 +231,35 @@ func runOneJob(ctx context.Context, env Env, name string) error {
 	}
 	log.Info("job succeeded", "job", name, "run_id", run.ID, "duration_ms", time.Since(start).Milliseconds(), "counts", counts)
 	return nil
+}
+
+// monthlyInvoices issues last month's invoices (Asia/Tokyo). It is safe to
+// repeat: a contract already invoiced for the month gets nothing new (the
+// counts say so: invoices_created=0, already_invoiced=N), and a run killed
+// half-way loses only its open batch, which the rerun issues.
+func (d *jobDeps) monthlyInvoices(ctx context.Context) (job.Counts, error) {
+	if d.cfg.InvoiceRegistration == "" {
+		return nil, errors.New("CAREMATCH_INVOICE_REGISTRATION is not set: invoices need the issuer's registration number (T + 13 digits)")
+	}
+	now := d.now()
+	res, err := d.db.RunInvoices(ctx, postgres.InvoiceRun{
+		Month:  billing.BillingMonth(now),
+		Issued: billing.Today(now),
+		Issuer: billing.Issuer{Name: d.cfg.InvoiceIssuerName, Registration: d.cfg.InvoiceRegistration, Address: d.cfg.InvoiceIssuerAddress},
+		Progress: func(done, total int) {
+			d.log.Info("invoices committed", "job", "monthly-invoices", "done", done, "total", total)
+		},
+	})
+	counts := job.Counts{
+		"month":            int64(res.Month.Year()*100 + int(res.Month.Month())),
+		"invoices_created": int64(res.Created),
+		"already_invoiced": int64(res.AlreadyInvoiced),
+		"fees_accrued":     int64(res.Accrued.Fees),
+		"refunds_accrued":  int64(res.Accrued.Refunds),
+	}
+	if err != nil {
+		return counts, err
+	}
+	d.log.Info(res.Summary(), "job", "monthly-invoices", "first", res.First, "last", res.Last)
+	return counts, nil
 }

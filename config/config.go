@@ -44,6 +44,10 @@ type Config struct {
 	FollowUpDays        int    // case-followups: days without contact before a follow-up task
 	RetentionDays       int    // retention: days a closed case keeps its personal data
 	MHLWImportLocation  string // mhlw-import: a folder, or s3://bucket/prefix; empty: the job does nothing
+	// Invoices (issue 6): the issuer printed on every 適格請求書.
+	InvoiceIssuerName    string
+	InvoiceIssuerAddress string
+	InvoiceRegistration  string
 }
 
 // Var describes one environment variable.
@@ -185,6 +189,36 @@ func days(v string, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("a whole number of days from %d to %d", lo, hi)
 	}
 	return n, nil
+}
+
+// The issuer of the monthly invoices (issue 6).
+var invoiceVars = []Var{
+	{Name: "CAREMATCH_INVOICE_ISSUER_NAME", Meaning: "issuer name printed on invoices to facilities", Default: "安心介護紹介センター",
+		set: func(c *Config, v string) error { c.InvoiceIssuerName = v; return nil }},
+	{Name: "CAREMATCH_INVOICE_ISSUER_ADDRESS", Meaning: "issuer address and phone printed on invoices", Default: "",
+		set: func(c *Config, v string) error { c.InvoiceIssuerAddress = v; return nil }},
+	{Name: "CAREMATCH_INVOICE_REGISTRATION", Meaning: "the issuer's invoice registration number (適格請求書発行事業者登録番号, T + 13 digits); empty: `monthly-invoices` refuses to run", Default: "",
+		set: func(c *Config, v string) error {
+			c.InvoiceRegistration = v
+			if v != "" && !registrationNumber(v) {
+				return errors.New("T followed by 13 digits, such as T1234567890123")
+			}
+			return nil
+		}},
+}
+
+func init() { vars = append(vars, invoiceVars...) }
+
+func registrationNumber(v string) bool {
+	if len(v) != 14 || v[0] != 'T' {
+		return false
+	}
+	for _, r := range v[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Vars lists every variable the binary reads, sorted by name.
