@@ -78,6 +78,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Portal:       db,
 		Referrals:    db,
 		Proposals:    db,
+		Billing:      db,
 		PublicURL:    cfg.PublicURL,
 		Intake: web.IntakeOptions{Store: db, ConsultantEmail: cfg.ConsultantEmail,
 			Secret: []byte(cfg.FormSecret), Submitted: wakeMail},

@@ -378,3 +378,33 @@ func ValidateContract(name string, scope Scope, facilityIDs []int64) FieldErrors
 	}
 	return e
 }
+
+// ContractSummary is one row of the contract list.
+type ContractSummary struct {
+	ID         int64
+	Name       string
+	Scope      Scope
+	Facilities []string // facility names
+	Current    Version
+	Versions   int
+	OpenYen    int64 // accrued and not yet invoiced
+}
+
+// AccrualFilter selects accruals for the managers' list.
+type AccrualFilter struct {
+	ContractID int64
+	Open       bool // not yet invoiced only
+	Limit      int
+}
+
+// InvoiceFilter selects invoices for a list.
+type InvoiceFilter struct {
+	Month       time.Time // zero: every month
+	FacilityIDs []int64   // non-nil: only contracts covering one of these facilities (facility staff)
+	Unpaid      bool
+}
+
+// AccrueResult counts what one accrual pass added.
+type AccrueResult struct {
+	Fees, Refunds int
+}

@@ -15,25 +15,20 @@ import (
 // force on the event's day. (source, source_id) is unique, so accruing is
 // safe to repeat and to run from several places at once.
 
-// AccrueResult counts what one accrual pass added.
-type AccrueResult struct {
-	Fees, Refunds int
-}
-
 // Accrue adds every accrual owed and not yet recorded, in one transaction:
 // move-in fees (first-referral attribution: one fee per first referral;
 // only within the referral's validity period), tour fees (contracts whose
 // trigger is the tour, once the tour's time is confirmed), and refunds of
 // early exits under the version the fee was computed with.
-func (db *DB) Accrue(ctx context.Context) (AccrueResult, error) {
-	var res AccrueResult
+func (db *DB) Accrue(ctx context.Context) (billing.AccrueResult, error) {
+	var res billing.AccrueResult
 	err := db.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		res, err = accrue(ctx, tx)
 		return err
 	})
 	if err != nil {
-		return AccrueResult{}, fmt.Errorf("postgres: accrue: %w", err)
+		return billing.AccrueResult{}, fmt.Errorf("postgres: accrue: %w", err)
 	}
 	return res, nil
 }
@@ -48,8 +43,8 @@ type newAccrual struct {
 	amount, rateBP                    int64
 }
 
-func accrue(ctx context.Context, tx pgx.Tx) (AccrueResult, error) {
-	var res AccrueResult
+func accrue(ctx context.Context, tx pgx.Tx) (billing.AccrueResult, error) {
+	var res billing.AccrueResult
 	cs, err := loadContracts(ctx, tx, nil)
 	if err != nil {
 		return res, err
@@ -255,15 +250,8 @@ func insertAccruals(ctx context.Context, tx pgx.Tx, add []newAccrual) (fees, ref
 	return fees, refunds, rows.Err()
 }
 
-// AccrualFilter selects accruals for the managers' list.
-type AccrualFilter struct {
-	ContractID int64
-	Open       bool // not yet invoiced only
-	Limit      int
-}
-
 // Accruals lists accruals, newest event first.
-func (db *DB) Accruals(ctx context.Context, f AccrualFilter) ([]billing.Accrual, error) {
+func (db *DB) Accruals(ctx context.Context, f billing.AccrualFilter) ([]billing.Accrual, error) {
 	if f.Limit <= 0 {
 		f.Limit = 500
 	}

@@ -143,7 +143,7 @@ func (e *billingEnv) contract(name string, t billing.Terms, facilities ...int64)
 func (e *billingEnv) accruals() (fees, refunds map[int64]int64) {
 	e.t.Helper()
 	fees, refunds = map[int64]int64{}, map[int64]int64{}
-	list, err := e.db.Accruals(context.Background(), postgres.AccrualFilter{})
+	list, err := e.db.Accruals(context.Background(), billing.AccrualFilter{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func TestTaxRoundedOncePerRate(t *testing.T) {
 	if err != nil || res.Created != 2 {
 		t.Fatalf("%+v %v", res, err)
 	}
-	invs, err := e.db.Invoices(ctx, postgres.InvoiceFilter{})
+	invs, err := e.db.Invoices(ctx, billing.InvoiceFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

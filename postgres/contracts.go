@@ -17,17 +17,6 @@ import (
 
 // Contracts: referral-fee contracts with their versions and facilities.
 
-// ContractSummary is one row of the contract list.
-type ContractSummary struct {
-	ID         int64
-	Name       string
-	Scope      billing.Scope
-	Facilities []string // facility names
-	Current    billing.Version
-	Versions   int
-	OpenYen    int64 // accrued and not yet invoiced
-}
-
 // CreateContract stores a new contract with its first version. A repeat
 // of the same form (idempotency key) returns the first contract's id. A
 // facility that does not exist or is under another contract is a field
@@ -247,7 +236,7 @@ func facilityNames(ctx context.Context, q querier, ids []int64) (map[int64]strin
 }
 
 // ContractList lists every contract with the terms in force today.
-func (db *DB) ContractList(ctx context.Context, today time.Time) ([]ContractSummary, error) {
+func (db *DB) ContractList(ctx context.Context, today time.Time) ([]billing.ContractSummary, error) {
 	cs, err := loadContracts(ctx, db.Pool, nil)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: contracts: %w", err)
@@ -274,19 +263,19 @@ func (db *DB) ContractList(ctx context.Context, today time.Time) ([]ContractSumm
 	if err != nil {
 		return nil, err
 	}
-	var out []ContractSummary
+	var out []billing.ContractSummary
 	for _, c := range cs {
 		cur, ok := c.InForce(today)
 		if !ok {
 			cur = c.Versions[0]
 		}
-		s := ContractSummary{ID: c.ID, Name: c.Name, Scope: c.Scope, Current: cur, Versions: len(c.Versions), OpenYen: open[c.ID]}
+		s := billing.ContractSummary{ID: c.ID, Name: c.Name, Scope: c.Scope, Current: cur, Versions: len(c.Versions), OpenYen: open[c.ID]}
 		for _, f := range c.FacilityIDs {
 			s.Facilities = append(s.Facilities, names[f])
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b ContractSummary) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b billing.ContractSummary) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

@@ -25,7 +25,7 @@ import (
 // InvoiceRunResult is what a monthly run did.
 type InvoiceRunResult struct {
 	Month           time.Time
-	Accrued         AccrueResult
+	Accrued         billing.AccrueResult
 	Created         int
 	AlreadyInvoiced int // recipients of the month invoiced by an earlier run
 	First, Last     string
@@ -262,15 +262,8 @@ func issueBatch(ctx context.Context, tx pgx.Tx, run InvoiceRun, month time.Time,
 	return numbers, nil
 }
 
-// InvoiceFilter selects invoices for a list.
-type InvoiceFilter struct {
-	Month       time.Time // zero: every month
-	FacilityIDs []int64   // non-nil: only contracts covering one of these facilities (facility staff)
-	Unpaid      bool
-}
-
 // Invoices lists invoices, newest first, without their lines.
-func (db *DB) Invoices(ctx context.Context, f InvoiceFilter) ([]billing.Invoice, error) {
+func (db *DB) Invoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, error) {
 	var month any
 	if !f.Month.IsZero() {
 		month = billing.MonthOf(f.Month)

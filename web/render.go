@@ -77,6 +77,8 @@ type staffView struct {
 	CaseWorker bool
 	// FacilityStaff: the facility portal is their home.
 	FacilityStaff bool
+	// Billing: managers and admins (contracts and invoices).
+	Billing bool
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -90,7 +92,8 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	p := page{Title: title, Canonical: canonical, Data: data, CSRF: s.csrfToken(w, r)}
 	if u, ok := Staff(r); ok {
 		p.Staff = &staffView{ID: u.ID, Name: u.Name, RoleLabel: u.Role.Label(),
-			CaseWorker: u.Role != auth.FacilityStaff, FacilityStaff: u.Role == auth.FacilityStaff}
+			CaseWorker: u.Role != auth.FacilityStaff, FacilityStaff: u.Role == auth.FacilityStaff,
+			Billing: u.Role == auth.Manager || u.Role == auth.Admin}
 	}
 	body, err := s.execPage(name, p)
 	if err != nil {

@@ -54,6 +54,7 @@ type Server struct {
 	// proposalLimiter bounds requests to the family's proposal links per IP.
 	proposalLimiter *rateLimiter
 	matches         matching.Cache // the catalog matching ranks, per index version
+	billing         BillingStore
 }
 
 // Options configures a Server.
@@ -78,6 +79,9 @@ type Options struct {
 	// Cases is the storage of the consultants' case workspace; without it
 	// the workspace answers 503.
 	Cases CaseStore
+	// Billing is the storage of contracts, accruals and invoices; without
+	// it those pages answer 503.
+	Billing BillingStore
 	// Portal is the storage of the facility portal; without it the portal
 	// answers 503.
 	Portal PortalStore
@@ -111,6 +115,7 @@ func New(o Options) (*Server, error) {
 		portal:    o.Portal,
 		referrals: o.Referrals,
 		proposals: o.Proposals, proposalLimiter: newProposalLimiter(),
+		billing: o.Billing,
 	}
 	if s.index == nil {
 		s.index = search.NewIndex()
@@ -240,6 +245,20 @@ func (s *Server) routeTable() []route {
 		{"POST /portal/facilities/{facility}/tours/{tour}/counter", s.portalTourAction("countered"), facilityOnly},
 		{"POST /portal/facilities/{facility}/tours/{tour}/cancel", s.portalTourAction("cancelled"), facilityOnly},
 		{"POST /portal/facilities/{facility}/move-ins/{movein}/exit", s.portalExit, facilityOnly},
+		{"GET /portal/facilities/{facility}/invoices", s.portalInvoices, portalUsers},
+		{"GET /portal/facilities/{facility}/invoices/{invoice}/pdf", s.portalInvoicePDF, portalUsers},
+		{"GET /staff/contracts", s.contractList, billingStaff},
+		{"GET /staff/contracts/new", s.contractNew, billingStaff},
+		{"POST /staff/contracts", s.contractCreate, billingStaff},
+		{"GET /staff/contracts/{id}", s.contractPage, billingStaff},
+		{"POST /staff/contracts/{id}/versions", s.contractAmend, billingStaff},
+		{"GET /staff/billing/accruals", s.accrualList, billingStaff},
+		{"POST /staff/billing/accruals/run", s.accrueNow, billingStaff},
+		{"GET /staff/invoices", s.invoiceList, billingStaff},
+		{"GET /staff/invoices/export.csv", s.invoiceCSV, billingStaff},
+		{"GET /staff/invoices/{id}", s.invoicePage, billingStaff},
+		{"GET /staff/invoices/{id}/pdf", s.invoicePDF, billingStaff},
+		{"POST /staff/invoices/{id}/paid", s.invoicePaid, billingStaff},
 		{"GET /staff/login", s.loginPage, public},
 		{"POST /staff/login", s.login, public},
 		{"GET /staff/login/totp", s.totpPage, public},    // needs a session half-way through sign-in

@@ -60,7 +60,7 @@ func newStaffEnv(t testing.TB, opts ...func(*web.Options)) *staffEnv {
 	o := web.Options{
 		Log:   slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:   e.clock.Now,
-		Staff: e.db, Cases: e.db, Portal: e.db, Referrals: e.db, Proposals: e.db, PublicURL: "https://carematch.example.jp",
+		Staff: e.db, Cases: e.db, Portal: e.db, Referrals: e.db, Proposals: e.db, Billing: e.db, PublicURL: "https://carematch.example.jp",
 	}
 	for _, f := range opts {
 		f(&o)
