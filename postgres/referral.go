@@ -11,6 +11,7 @@ import (
 
 	"carematch/audit"
 	"carematch/casework"
+	"carematch/billing"
 	"carematch/referral"
 )
 
@@ -23,9 +24,14 @@ import (
 
 // ReferralValidity is how long a referral to facility binds it to this
 // service (first-referral attribution). It is the one place that decides
-// it: until contracts exist it is referral.DefaultValidity.
+// it: the validity of the facility's contract in force today, or
+// referral.DefaultValidity without a contract.
 func ReferralValidity(ctx context.Context, tx pgx.Tx, facilityID int64) (referral.Validity, error) {
-	return referral.DefaultValidity, nil
+	months, err := ReferralValidityMonths(ctx, tx, facilityID, billing.Today(time.Now()))
+	if err != nil {
+		return referral.Validity{}, err
+	}
+	return referral.Validity{Months: months}, nil
 }
 
 // CaseReferrals reads a case's consents (those given in the intake form
