@@ -75,6 +75,15 @@ func (db *DB) RunInvoices(ctx context.Context, run InvoiceRun) (InvoiceRunResult
 	if res.Accrued, err = db.Accrue(ctx); err != nil {
 		return res, err
 	}
+	if res.Accrued.Fees+res.Accrued.Refunds > 1000 {
+		// A month's accruals arrive at once: without fresh statistics the
+		// planner takes fee_accruals for empty and the batches below crawl
+		// (nested loops over it). A role that does not own the table gets
+		// a warning, not an error.
+		if _, err := db.Pool.Exec(ctx, `ANALYZE fee_accruals`); err != nil {
+			return res, fmt.Errorf("postgres: invoices: analyze: %w", err)
+		}
+	}
 	end := res.Month.AddDate(0, 1, 0)
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE billing_month = $1`, res.Month).Scan(&res.AlreadyInvoiced); err != nil {
 		return res, fmt.Errorf("postgres: invoices: %w", err)

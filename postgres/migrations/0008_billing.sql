@@ -115,7 +115,6 @@ CREATE TABLE fee_accruals (
     CHECK ((kind = 'refund') = (refunds_accrual_id IS NOT NULL))
 );
 CREATE INDEX fee_accruals_open ON fee_accruals (contract_id, occurred_on) WHERE invoice_id IS NULL;
-CREATE INDEX fee_accruals_invoice ON fee_accruals (invoice_id);
 CREATE INDEX fee_accruals_move_in ON fee_accruals (move_in_id);
 
 -- The lines of an invoice, as issued (a copy: an invoice never changes).

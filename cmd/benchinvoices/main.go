@@ -1,0 +1,134 @@
+// Command benchinvoices times the monthly-invoices job: a scratch database
+// with -facilities partner facilities (each under its own contract) and
+// -moveins move-ins last month, then `carematch job run monthly-invoices`
+// run as ECS runs it (the real binary, its advisory lock and job_runs
+// row). It prints the wall time of the run (accrual pass included), what
+// the run reported, and the time of a second run (nothing new to do).
+//
+//	go run ./cmd/benchinvoices -bin bin/carematch -facilities 3000 -moveins 10000
+//
+// The server is TEST_DATABASE_URL (or -db); the scratch database is dropped
+// at the end. Target (issue 6): 10 s for 10,000 move-ins at 3,000 facilities.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"carematch/billing"
+	"carematch/postgres"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "benchinvoices:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	server := flag.String("db", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL server URL (a scratch database is created on it)")
+	bin := flag.String("bin", "bin/carematch", "the carematch binary")
+	facilities := flag.Int("facilities", 3000, "partner facilities, one contract each")
+	moveIns := flag.Int("moveins", 10000, "move-ins last month")
+	target := flag.Duration("target", 10*time.Second, "the run must finish within this")
+	keep := flag.Bool("keep", false, "keep the scratch database (to look at it with psql)")
+	flag.Parse()
+	if *server == "" {
+		return fmt.Errorf("set TEST_DATABASE_URL or -db")
+	}
+	dbURL, drop, err := scratchDatabase(ctx, *server)
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Println("keeping", dbURL)
+	} else {
+		defer drop()
+	}
+	db, err := postgres.Open(ctx, dbURL, 4)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	month := billing.BillingMonth(time.Now())
+	t0 := time.Now()
+	if err := db.BillingLoad(ctx, *facilities, *moveIns, month); err != nil {
+		return err
+	}
+	fmt.Printf("data: %d facilities/contracts, %d move-ins in %s (loaded in %s)\n", *facilities, *moveIns, month.Format("2006-01"), since(t0))
+	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		return err
+	}
+	first, err := timeJob(ctx, *bin, dbURL)
+	if err != nil {
+		return err
+	}
+	var summary string
+	var invoices, lines int
+	db.Pool.QueryRow(ctx, `SELECT summary FROM job_runs WHERE job = 'monthly-invoices' ORDER BY id DESC LIMIT 1`).Scan(&summary)
+	db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM invoice_lines)`).Scan(&invoices, &lines)
+	second, err := timeJob(ctx, *bin, dbURL)
+	if err != nil {
+		return err
+	}
+	verdict := "met"
+	if first > *target {
+		verdict = "MISSED"
+	}
+	fmt.Printf("monthly-invoices: %s (target %s: %s) — %d invoices, %d lines\n  summary: %s\n", since0(first), *target, verdict, invoices, lines, summary)
+	fmt.Printf("rerun (month already invoiced): %s\n", since0(second))
+	return nil
+}
+
+func timeJob(ctx context.Context, bin, dbURL string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, bin, "job", "run", "monthly-invoices")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "CAREMATCH_LOG_FORMAT=json", "CAREMATCH_INVOICE_REGISTRATION=T1234567890123")
+	t0 := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("job run: %w\n%s", err, out)
+	}
+	return time.Since(t0), nil
+}
+
+func since(t time.Time) string { return since0(time.Since(t)) }
+
+func since0(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+func scratchDatabase(ctx context.Context, server string) (string, func(), error) {
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect: %w", err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "carematch_bench_inv_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE template0`); err != nil {
+		return "", nil, err
+	}
+	u, _ := url.Parse(server)
+	u.Path = "/" + name
+	drop := func() {
+		c, err := pgx.Connect(context.Background(), server)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	}
+	return u.String(), drop, nil
+}
