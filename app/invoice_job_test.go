@@ -71,7 +71,7 @@ func TestMonthlyInvoicesConcurrentRuns(t *testing.T) {
 	}
 	var summary string
 	db.Pool.QueryRow(context.Background(), `SELECT summary FROM job_runs WHERE job = 'monthly-invoices' AND status = 'succeeded' ORDER BY id DESC LIMIT 1`).Scan(&summary)
-	if !strings.Contains(summary, "請求済み（300件）：新しい請求書はありません") {
+	if !strings.Contains(summary, "already_invoiced=300") || !strings.Contains(summary, "invoices_created=0") {
 		t.Errorf("rerun summary %q", summary)
 	}
 	checkInvoiceSet(t, db, 300)
