@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"carematch/audit"
-	"carematch/casework"
 	"carematch/billing"
+	"carematch/casework"
 	"carematch/referral"
 )
 
