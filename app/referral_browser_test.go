@@ -17,15 +17,16 @@ import (
 )
 
 // TestBrowserReferralJourney (issue 5): a consultant opens a case, fills
-// in who the person is and sends the family a proposal with a facility;
+// in who the person is, picks a facility from the ranked matches and
+// sends the family a proposal with a facility;
 // the family opens the link on a phone and asks for a tour; the consultant
 // records the family's consent to share with that facility, sends the
 // referral and proposes the family's wish plus one more slot; the
 // facility's staff sign in to the portal on a phone, read the referral,
 // accept it and confirm a slot (both sides get a mail with the .ics); the
 // consultant sees the tour confirmed and records the move-in, which moves
-// the case from 契約 to 入居. (Ranked matches are not in it yet: matching
-// had not landed when this was written.)
+// the case from 契約 to 入居. The facility is picked from the case's ranked
+// matches, whose row says why it fits.
 func TestBrowserReferralJourney(t *testing.T) {
 	dbURL := postgres.TestDatabase(t)
 	env := []string{"DATABASE_URL=" + dbURL}
@@ -108,7 +109,14 @@ func TestBrowserReferralJourney(t *testing.T) {
 	}
 	// A proposal to the family with the facility (as matching hands it
 	// over: ?f=); the link is shown once.
-	do(chromedp.Navigate(fmt.Sprintf("%s/proposals/new?f=%d", caseURL, fid)), chromedp.WaitVisible(chromedp.CSS("#create-proposal")))
+	do(chromedp.Navigate(caseURL+"/matches"), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#pick-%d", fid))))
+	row := js[string](t, ctx, fmt.Sprintf(`document.querySelector("#pick-%d").closest("tr").textContent`, fid))
+	if !strings.Contains(row, "ケアホーム桜") || !strings.Contains(row, "要介護3") {
+		t.Errorf("the match does not say why: %q", row)
+	}
+	screenshot(t, ctx, "case-matches-desk")
+	do(chromedp.Click(chromedp.CSS(fmt.Sprintf("#pick-%d", fid))), chromedp.Click(chromedp.CSS("#make-proposal")))
+	waitJS(t, ctx, `document.readyState === "complete" && !!document.querySelector("#create-proposal")`)
 	js[bool](t, ctx, `(document.querySelectorAll('input[name="include"]').forEach(c => c.checked = true), true)`)
 	do(chromedp.SendKeys(chromedp.CSS("#salutation"), "山田様"), chromedp.Click(chromedp.CSS("#create-proposal")))
 	waitJS(t, ctx, `!!document.querySelector("#proposal-link")`)
