@@ -50,7 +50,7 @@ func TestBrowserReferralJourney(t *testing.T) {
 		Address: "東京都世田谷区桜丘1-2-3", Lat: 35.64, Lng: 139.63, Capacity: 40, InitialCost: 0,
 		Monthly:    facility.Monthly{Rent: 80000, Management: 50000, Food: 45000, Utilities: 10000},
 		CareLevels: facility.CareLevelRange(facility.Care1, facility.Care5), Dementia: facility.Yes,
-		Vacancies:  []facility.Vacancy{{RoomType: "個室", Available: 2, ConfirmedAt: time.Now()}}}
+		Vacancies: []facility.Vacancy{{RoomType: "個室", Available: 2, ConfirmedAt: time.Now()}}}
 	fs := []facility.Facility{fac}
 	if err := db.InsertFacilities(ctx0, fs); err != nil {
 		t.Fatal(err)
@@ -127,7 +127,9 @@ func TestBrowserReferralJourney(t *testing.T) {
 
 	// The family opens the link on a phone and asks for a tour.
 	day := time.Now().In(referral.Tokyo).AddDate(0, 0, 5)
-	slot := func(h int) time.Time { return time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, referral.Tokyo) }
+	slot := func(h int) time.Time {
+		return time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, referral.Tokyo)
+	}
 	family := newBrowser(t, 390, 844)
 	if err := chromedp.Do(family, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#tour-open-%d", fid))),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf("#tour-open-%d", fid))),
