@@ -98,11 +98,6 @@ func (db *DB) CaseReferrals(ctx context.Context, caseID int64) (referral.CaseFil
 	return f, nil
 }
 
-// Consent covers the intake form's consent too (ID -1 until it is written).
-func consentCovers(c referral.Consent, facilityID int64) bool {
-	return c.ID != 0 && c.FacilityID == facilityID && !c.Withdrawn
-}
-
 // RecordConsent records the person's consent to share their data with a
 // facility (method and the day it was given); recording it again
 // replaces the method and date and clears a withdrawal.
