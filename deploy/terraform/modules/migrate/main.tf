@@ -74,10 +74,13 @@ data "aws_iam_policy_document" "this" {
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"] # GetAuthorizationToken takes no resource
   }
+  # Migrations run as the schema owner, not as the application's role
+  # (carematch_app owns nothing, so it cannot lift the audit log's
+  # restrictions): MIGRATION_DATABASE_URL, see docs/runbook.md.
   statement {
     sid       = "ReadDatabaseUrl"
     actions   = ["ssm:GetParameters", "ssm:GetParameter"]
-    resources = ["${local.param_arn}/DATABASE_URL"]
+    resources = ["${local.param_arn}/MIGRATION_DATABASE_URL"]
   }
   statement {
     sid       = "RecordDeployedImage"
@@ -152,7 +155,7 @@ resource "aws_codebuild_project" "this" {
     environment_variable {
       name  = "DATABASE_URL"
       type  = "PARAMETER_STORE"
-      value = "${var.parameter_prefix}/DATABASE_URL"
+      value = "${var.parameter_prefix}/MIGRATION_DATABASE_URL"
     }
     environment_variable {
       name  = "STEP"
