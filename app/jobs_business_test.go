@@ -190,3 +190,47 @@ func TestBusinessJobsRepeat(t *testing.T) {
 		t.Errorf("outbox holds %d mails, want 4", sent)
 	}
 }
+
+// TestConcurrentRunsDoTheWorkOnce: EventBridge delivering a schedule twice
+// starts two tasks at once; between the lock and the records the work is
+// done once and both exit 0.
+func TestConcurrentRunsDoTheWorkOnce(t *testing.T) {
+	url := postgres.TestDatabase(t)
+	env := []string{"DATABASE_URL=" + url, "CAREMATCH_LOG_FORMAT=json"}
+	db, err := postgres.Open(context.Background(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Pool.Exec(ctx, `
+		INSERT INTO staff_users (email, role, password_hash) VALUES ('sato@example.jp', 'consultant', '$argon2id$x');
+		INSERT INTO cases (ref, kind, status, idempotency_key, created_at, status_changed_at, privacy_version, privacy_hash, consented_at,
+			relationship, contact_name, email, assigned_to)
+		SELECT 'AAAAA-' || n, 'consultation', 'ヒアリング', md5(n), now() - interval '30 days', now() - interval '30 days', 'v1', repeat('a', 64), now(),
+			'子', '佐藤 花子', 'hanako@example.jp', (SELECT id FROM staff_users)
+		FROM unnest(ARRAY['BBBBB', 'CCCCC', 'DDDDD']) n`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 2)
+	for range 2 {
+		go func() {
+			out, err := run(t, env, "job", "run", "case-followups")
+			done <- result{out, err}
+		}()
+	}
+	for range 2 {
+		if r := <-done; r.err != nil {
+			t.Fatalf("a concurrent run failed: %v\n%s", r.err, r.out)
+		}
+	}
+	var tasks, digests, mails int
+	db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM case_tasks), (SELECT count(*) FROM task_digests), (SELECT count(*) FROM outbox)`).Scan(&tasks, &digests, &mails)
+	if tasks != 3 || digests != 1 || mails != 1 {
+		t.Fatalf("after two concurrent runs: %d tasks, %d digests, %d mails; want 3, 1, 1", tasks, digests, mails)
+	}
+}

@@ -1,7 +1,10 @@
 -- Local equivalent of the runbook's RDS bootstrap (docs/runbook.md,
--- "Database roles"): a read-only login for Metabase's questions and
--- Metabase's own application database. The application's migrations own
--- the reporting views and GRANT SELECT on them to carematch_readonly.
+-- "Database roles"): the application's login (it owns nothing; the
+-- migrations run as the owner, carematch), a read-only login for
+-- Metabase's questions and Metabase's own application database. The
+-- migrations grant carematch_app its table rights and carematch_readonly
+-- SELECT on the reporting views.
+CREATE ROLE carematch_app LOGIN PASSWORD 'app';
 CREATE ROLE carematch_readonly LOGIN PASSWORD 'readonly';
 CREATE ROLE metabase LOGIN PASSWORD 'metabase';
 CREATE DATABASE metabase OWNER metabase;
