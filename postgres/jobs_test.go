@@ -251,6 +251,7 @@ func TestRetentionAnonymisesClosedCases(t *testing.T) {
 	openOld := f.kase(t, "保留", sato, 13, long)
 	calledLately := f.kase(t, "失注", sato, 13, long)
 	f.exec(t, `UPDATE cases SET last_contact_at = $2 WHERE id = $1`, calledLately, now.AddDate(0, -1, 0))
+	f.exec(t, `UPDATE cases SET tokuyo_exception = true, wished_features = '{nurse24}' WHERE id = $1`, old)
 
 	fac := f.facility(t, "ひだまり苑", true)
 	f.exec(t, `INSERT INTO case_activities (case_id, kind, body) VALUES ($1, 'note', '長男から電話：入院した')`, old)
@@ -291,7 +292,7 @@ func TestRetentionAnonymisesClosedCases(t *testing.T) {
 		if err := f.owner.Pool.QueryRow(ctx, `SELECT c::text FROM cases c WHERE id = $1`, id).Scan(&row); err != nil {
 			t.Fatal(err)
 		}
-		for _, personal := range []string{"佐藤", "サトウ", "0312345678", "hanako", "150-0001", "神宮前", "1940", "要介護3,", "insulin", "夜間", "歩行器", "長男", "意向", "渋谷"} {
+		for _, personal := range []string{"佐藤", "サトウ", "0312345678", "hanako", "150-0001", "神宮前", "1940", "要介護3,", "insulin", "nurse24", ",t,", "夜間", "歩行器", "長男", "意向", "渋谷"} {
 			if strings.Contains(row, personal) {
 				t.Errorf("case %d still holds %q: %s", id, personal, row)
 			}

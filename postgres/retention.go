@@ -30,7 +30,8 @@ var anonymiseSQL = []string{
 		care_level = '', dementia = '', medical_needs = '{}', note = '', adl_notes = '',
 		residence_municipality = '', family_contacts = '', key_person = '', assets_note = '', guarantor = '',
 		municipality = '', preferred_areas = '', budget_monthly = '', budget_initial = '',
-		timing = '', tour_dates = '{}', tour_time = '', lost_reason = ''
+		timing = '', tour_dates = '{}', tour_time = '', lost_reason = '',
+		wished_features = '{}', tokuyo_exception = false
 	 WHERE id = ANY($1)`,
 	`UPDATE case_activities SET body = '' WHERE case_id = ANY($1) AND body <> ''`,
 	`UPDATE case_tasks SET title = '（匿名化済み）' WHERE case_id = ANY($1) AND title <> '（匿名化済み）'`,

@@ -49,5 +49,5 @@ var Fields = []string{
 	"care_level", "dementia", "medical_needs", "note", "adl_notes",
 	"residence_municipality", "family_contacts", "key_person", "assets_note", "guarantor",
 	"municipality", "preferred_areas", "budget_monthly", "budget_initial", "timing", "tour_dates", "tour_time",
-	"lost_reason", "activities", "tasks", "outbox", "proposals", "referrals", "tours", "move_ins",
+	"lost_reason", "wished_features", "tokuyo_exception", "activities", "tasks", "outbox", "proposals", "referrals", "tours", "move_ins",
 }
