@@ -20,10 +20,75 @@ type jobChaos struct {
 	job   string
 	table string
 	once  func(t *testing.T, db *postgres.DB)
+	seed  func(t *testing.T, db *postgres.DB) // the data the job works on (optional)
 }
 
 var jobChaosCases = []jobChaos{
 	{job: "schema-check", table: "schema_migrations", once: func(t *testing.T, db *postgres.DB) {}},
+	// Held after it anonymised a batch, before the batch's audit events:
+	// the kill rolls the batch back, the rerun does it once.
+	{job: "retention", table: "audit_events", seed: seedJobData, once: func(t *testing.T, db *postgres.DB) {
+		wantCounts(t, db, map[string]int{
+			`SELECT count(*) FROM cases WHERE anonymised_at IS NOT NULL`:             3,
+			`SELECT count(*) FROM audit_events WHERE action = 'anonymise'`:           3,
+			`SELECT count(DISTINCT case_id) FROM audit_events WHERE role = 'system'`: 3,
+			`SELECT count(*) FROM cases WHERE contact_name <> '' AND status = '失注'`:  0,
+		})
+	}},
+	// Held after its no-contact tasks committed, before the digest.
+	{job: "case-followups", table: "task_digests", seed: seedJobData, once: func(t *testing.T, db *postgres.DB) {
+		wantCounts(t, db, map[string]int{
+			`SELECT count(*) FROM case_tasks WHERE origin = 'no_contact'`: 2,
+			`SELECT count(*) FROM task_digests`:                           1,
+			`SELECT count(*) FROM outbox WHERE purpose = 'task_digest'`:   1,
+			`SELECT count(*) FROM audit_events WHERE action = 'create'`:   2,
+		})
+	}},
+	{job: "vacancy-reminders", table: "vacancy_reminders", seed: seedJobData, once: func(t *testing.T, db *postgres.DB) {
+		wantCounts(t, db, map[string]int{
+			`SELECT count(*) FROM vacancy_reminders`:                         1,
+			`SELECT count(*) FROM outbox WHERE purpose = 'vacancy_reminder'`: 2,
+		})
+	}},
+	{job: "kpi-snapshot", table: "kpi_daily", seed: seedJobData, once: func(t *testing.T, db *postgres.DB) {
+		wantCounts(t, db, map[string]int{
+			`SELECT sum(inquiries) FROM kpi_daily WHERE consultant_id = 0 AND pref_code = 0`: 5,
+		})
+	}},
+}
+
+// seedJobData: a consultant with two open cases without contact for 30
+// days, three cases lost five years ago (kpi-snapshot's first run counts
+// all five, from the first case's day to yesterday), and a partner facility
+// with two staff and vacancies never confirmed.
+func seedJobData(t *testing.T, db *postgres.DB) {
+	t.Helper()
+	_, err := db.Pool.Exec(context.Background(), `
+		INSERT INTO staff_users (email, role, password_hash) VALUES ('sato@example.jp', 'consultant', '$argon2id$x'),
+			('a@example.jp', 'facility_staff', '$argon2id$x'), ('b@example.jp', 'facility_staff', '$argon2id$x');
+		INSERT INTO facilities (type, name, pref_code, muni_code, address, lat, lng, partner)
+			VALUES ('kaigo_yuryo', 'ひだまり苑', 13, '131016', '東京都', 35.6, 139.7, true);
+		INSERT INTO staff_facilities SELECT u.id, f.id FROM staff_users u, facilities f WHERE u.role = 'facility_staff';
+		INSERT INTO cases (ref, kind, status, idempotency_key, created_at, status_changed_at, privacy_version, privacy_hash, consented_at,
+			relationship, contact_name, email, assigned_to, pref_code)
+		SELECT 'AAAAA-' || n, 'consultation', CASE WHEN n < 'E' THEN 'ヒアリング' ELSE '失注' END, md5(n),
+			now() - CASE WHEN n < 'E' THEN interval '30 days' ELSE interval '5 years' END,
+			now() - CASE WHEN n < 'E' THEN interval '30 days' ELSE interval '5 years' END, 'v1', repeat('a', 64), now(),
+			'子', '佐藤 花子', 'hanako@example.jp', (SELECT id FROM staff_users WHERE role = 'consultant'), 13
+		FROM unnest(ARRAY['BBBBB', 'CCCCC', 'EEEEE', 'FFFFF', 'GGGGG']) n`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantCounts(t *testing.T, db *postgres.DB, want map[string]int) {
+	t.Helper()
+	for q, n := range want {
+		var got int
+		if err := db.Pool.QueryRow(context.Background(), q).Scan(&got); err != nil || got != n {
+			t.Errorf("%s = %d (%v), want %d", q, got, err, n)
+		}
+	}
 }
 
 // TestJobKilledMidRunThenStartedTwice: a job run is killed (SIGKILL, as
@@ -43,6 +108,9 @@ func TestJobKilledMidRunThenStartedTwice(t *testing.T) {
 			}
 			defer db.Close()
 			ctx := context.Background()
+			if jc.seed != nil {
+				jc.seed(t, db)
+			}
 
 			// Hold the job mid-run: it waits for our lock on its table.
 			blocker, err := db.Pool.Begin(ctx)
