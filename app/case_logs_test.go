@@ -65,6 +65,7 @@ func workCase(t *testing.T, p *process, dbURL, query, note string) {
 	}
 	for _, m := range found {
 		get(m[1])
+		get(m[1] + "/matches?near=1") // the hearing sheet read for matching
 		resp, err := c.PostForm(p.base+m[1]+"/activities", url.Values{"kind": {"call"}, "body": {note}, "csrf_token": {csrf()}})
 		if err != nil {
 			t.Fatal(err)

@@ -276,7 +276,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"request"`) {
 		t.Fatalf("no access log lines captured:\n%s", logs)
 	}
-	if !contains(logs, `"log_type":"audit"`, `"action":"search"`, `"action":"view"`, `"action":"create"`) {
+	if !contains(logs, `"log_type":"audit"`, `"action":"search"`, `"action":"view"`, `"action":"create"`, `"action":"match"`) {
 		t.Fatalf("the consultant's search, view and note are not in the audit lines:\n%s", logs)
 	}
 	if !contains(logs, `"msg":"case received"`, `"msg":"mail delivery failed; will retry"`) {
