@@ -9,6 +9,7 @@ import (
 	"carematch/casework"
 	"carematch/facility"
 	"carematch/intake"
+	"carematch/referral"
 )
 
 // caseView is what the case page shows; the optional parts carry the
@@ -36,6 +37,10 @@ type caseView struct {
 	Medical    []medicalChoice
 	// Ref is the 紹介・見学・入居 section (nil without a referral store).
 	Ref *referralView
+	// RefForm and RefErrors keep a refused consent, move-in or exit
+	// form's input with the message beside each field.
+	RefForm   url.Values
+	RefErrors referral.FieldErrors
 	// Proposals to the family (templates/partials/case_proposals.html).
 	Proposals []caseProposalRow
 	Features  []medicalChoice // wished features (Needed: asked for)

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -54,8 +57,14 @@ func (s *Server) referralDone(w http.ResponseWriter, r *http.Request, id int64, 
 		backToCase(w, r, id, done, "#referrals")
 		return
 	}
+	var fe referral.FieldErrors
+	if errors.As(err, &fe) {
+		s.renderCase(w, r, http.StatusUnprocessableEntity, id, caseView{Problem: "入力を確かめてください。記録されていません。",
+			RefForm: r.PostForm, RefErrors: fe})
+		return
+	}
 	if msg := problemOf(err); msg != "" {
-		s.renderCase(w, r, http.StatusUnprocessableEntity, id, caseView{Problem: msg})
+		s.renderCase(w, r, http.StatusUnprocessableEntity, id, caseView{Problem: msg, RefForm: r.PostForm})
 		return
 	}
 	if isNotFound(err) {
@@ -78,11 +87,14 @@ func (s *Server) caseConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	on := formDate(r, "consented_on")
 	method := r.PostFormValue("method")
+	fe := referral.CheckConsent(method, on, s.now())
 	if fid <= 0 {
-		s.renderCase(w, r, http.StatusUnprocessableEntity, id, caseView{Problem: "同意を得た施設を選ぶか、施設番号を入力してください。"})
-		return
+		if fe == nil {
+			fe = referral.FieldErrors{}
+		}
+		fe["facility_number"] = "同意を得た施設を選ぶか、施設番号を入力してください。"
 	}
-	if fe := referral.CheckConsent(method, on, s.now()); fe != nil {
+	if fe != nil {
 		s.referralDone(w, r, id, fe, "")
 		return
 	}
@@ -242,4 +254,44 @@ func validKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// refInput is one field of a referral form (consent, move-in, exit,
+// decline): the value typed before a refusal and the message beside it.
+type refInput struct {
+	ID, Name, Label, Type, Value, Hint, Error string
+}
+
+// refFormer is a page that can carry a refused referral form.
+type refFormer interface {
+	refForm() (url.Values, referral.FieldErrors)
+}
+
+func (v caseView) refForm() (url.Values, referral.FieldErrors) { return v.RefForm, v.RefErrors }
+
+func newRefInput(p page, use bool, id, name, label, typ, def, hint string) refInput {
+	in := refInput{ID: id, Name: name, Label: label, Type: typ, Value: def, Hint: hint}
+	if f, ok := p.Data.(refFormer); ok && use {
+		form, fe := f.refForm()
+		if form.Has(name) {
+			in.Value = form.Get(name)
+		}
+		in.Error = fe[name]
+	}
+	return in
+}
+
+// refFuncs are the template functions of the referral forms.
+func refFuncs() template.FuncMap {
+	return template.FuncMap{
+		"rf": func(p page, id, name, label, typ, def string) refInput {
+			return newRefInput(p, true, id, name, label, typ, def, "")
+		},
+		"rfHint": func(p page, id, name, label, typ, hint string) refInput {
+			return newRefInput(p, true, id, name, label, typ, "", hint)
+		},
+		"rfIf": func(p page, use bool, id, name, label, typ, def string) refInput {
+			return newRefInput(p, use, id, name, label, typ, def, "")
+		},
+	}
 }

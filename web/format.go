@@ -43,6 +43,9 @@ func (s *Server) formatFuncs() template.FuncMap {
 	for k, v := range portalFuncs() {
 		f[k] = v
 	}
+	for k, v := range refFuncs() {
+		f[k] = v
+	}
 	for k, v := range billingFuncs() {
 		f[k] = v
 	}

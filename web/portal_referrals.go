@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -81,7 +83,12 @@ type portalReferralView struct {
 	Sheet      referral.Sheet
 	Problem    string
 	Today      string
+	// A refused answer or move-in keeps its input, messages beside fields.
+	Form   url.Values
+	Errors referral.FieldErrors
 }
+
+func (v portalReferralView) refForm() (url.Values, referral.FieldErrors) { return v.Form, v.Errors }
 
 // portalReferral is GET /portal/facilities/{facility}/referrals/{referral}:
 // the minimum data set of the referred person (a read recorded in the
@@ -95,17 +102,20 @@ func (s *Server) portalReferral(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderPortalReferral(w, r, http.StatusOK, fid, rid, "")
+	s.renderPortalReferral(w, r, http.StatusOK, fid, rid, "", nil)
 }
 
-func (s *Server) renderPortalReferral(w http.ResponseWriter, r *http.Request, status int, fid, rid int64, problem string) {
+func (s *Server) renderPortalReferral(w http.ResponseWriter, r *http.Request, status int, fid, rid int64, problem string, fe referral.FieldErrors) {
 	ref, sheet, err := s.referrals.FacilityReferral(r.Context(), fid, rid, s.auditEvent(r))
 	if err != nil {
 		s.portalReferralFail(w, r, err)
 		return
 	}
-	s.render(w, r, status, "portal_referral", "ご紹介 "+ref.CaseRef, portalReferralView{FacilityID: fid, Referral: ref, Sheet: sheet,
-		Problem: problem, Today: s.now().In(jst).Format("2006-01-02")})
+	v := portalReferralView{FacilityID: fid, Referral: ref, Sheet: sheet, Problem: problem, Today: s.now().In(jst).Format("2006-01-02")}
+	if problem != "" {
+		v.Form, v.Errors = r.PostForm, fe
+	}
+	s.render(w, r, status, "portal_referral", "ご紹介 "+ref.CaseRef, v)
 }
 
 func (s *Server) portalReferralFail(w http.ResponseWriter, r *http.Request, err error) {
@@ -127,9 +137,14 @@ func (s *Server) portalAnswer(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.referrals.AnswerReferral(r.Context(), fid, rid, r.PostFormValue("answer"), r.PostFormValue("reason"), s.auditEvent(r))
+	answer := r.PostFormValue("answer")
+	err := s.referrals.AnswerReferral(r.Context(), fid, rid, answer, r.PostFormValue("reason"), s.auditEvent(r))
 	if msg := problemOf(err); msg != "" {
-		s.renderPortalReferral(w, r, http.StatusUnprocessableEntity, fid, rid, msg)
+		var fe referral.FieldErrors
+		if answer == referral.Declined && strings.TrimSpace(r.PostFormValue("reason")) == "" {
+			fe = referral.FieldErrors{"reason": msg}
+		}
+		s.renderPortalReferral(w, r, http.StatusUnprocessableEntity, fid, rid, msg, fe)
 		return
 	}
 	if err != nil {
@@ -156,8 +171,13 @@ func (s *Server) portalMoveIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err = s.referrals.RecordMoveIn(r.Context(), referral.ForFacility(fid), ref.CaseID, fid, moveInFromForm(r), s.auditEvent(r))
+	var fe referral.FieldErrors
+	if errors.As(err, &fe) {
+		s.renderPortalReferral(w, r, http.StatusUnprocessableEntity, fid, rid, "入力を確かめてください。まだ記録されていません。", fe)
+		return
+	}
 	if msg := problemOf(err); msg != "" {
-		s.renderPortalReferral(w, r, http.StatusUnprocessableEntity, fid, rid, msg)
+		s.renderPortalReferral(w, r, http.StatusUnprocessableEntity, fid, rid, msg, nil)
 		return
 	}
 	if err != nil {

@@ -118,8 +118,15 @@ func TestReferralsAcrossTheTwoSides(t *testing.T) {
 	if !read {
 		t.Error("the facility's read is not in the audit log")
 	}
-	if r := f.post(fmt.Sprintf("%s/referrals/%d/answer", portal, rid), url.Values{"answer": {"declined"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "理由") {
+	if r := f.post(fmt.Sprintf("%s/referrals/%d/answer", portal, rid), url.Values{"answer": {"declined"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="e-decline-reason"`) {
 		t.Errorf("decline without reason: %d", r.StatusCode)
+	}
+	// A refused move-in keeps what was typed, the message beside the field.
+	r = b.post(path+"/move-ins", url.Values{"facility_id": {fmt.Sprint(facA)}, "moved_in_on": {"2027-01-10"}, "room_type": {"個室 18㎡"},
+		"monthly_fee": {"十八万"}, "monthly_rent": {"80000"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="e-mi-fee"`) || !strings.Contains(r.body, `value="十八万"`) ||
+		!strings.Contains(r.body, `value="個室 18㎡"`) {
+		t.Errorf("a refused move-in: %d", r.StatusCode)
 	}
 	if r := f.post(fmt.Sprintf("%s/referrals/%d/answer", portal, rid), url.Values{"answer": {"accepted"}}); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("accept: %d", r.StatusCode)
