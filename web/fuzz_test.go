@@ -245,3 +245,70 @@ func onTheWire(q string) string {
 	}
 	return b.String()
 }
+
+// FuzzProposalToken sends fuzzed tokens to the family's proposal routes
+// (the page, the PDF and the tour request). A token that opens nothing is
+// answered 404 with the one "link cannot show a proposal" page (or 429 when
+// one address guesses too often), never 5xx and never a proposal. Each
+// input comes from its own address so the limiter does not hide the
+// lookup.
+func FuzzProposalToken(f *testing.F) {
+	for _, s := range []string{"", strings.Repeat("A", 43), strings.Repeat("A", 44), "short", "../../etc/passwd", "%00", "\xff\xfe",
+		"' OR '1'='1", strings.Repeat("z", 5000), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-"} {
+		f.Add(s, uint16(1))
+	}
+	e := newStaffEnv(f, func(o *web.Options) { o.Proposals = o.Staff.(*postgres.DB) })
+	f.Fuzz(func(t *testing.T, tok string, ip uint16) {
+		b := e.browser(t)
+		path := "/p/" + url.PathEscape(tok)
+		xff := []string{"X-Forwarded-For", fmt.Sprintf("198.18.%d.%d", ip>>8, ip&0xff)}
+		for _, r := range []response{
+			b.do("GET", path, nil, xff...),
+			b.do("GET", path+"/pdf", nil, xff...),
+			b.do("POST", path+"/tours", url.Values{"csrf_token": {b.csrf()}, "facility": {"1"}, "note": {tok}}, xff...),
+		} {
+			switch r.StatusCode {
+			case http.StatusNotFound:
+				if tok != "" && !strings.Contains(r.body, "このリンクではご提案を表示できません") && !strings.Contains(r.body, "ページが見つかりません") {
+					t.Fatalf("%q: 404 without the page:\n%.1000s", tok, r.body)
+				}
+			case http.StatusTooManyRequests, http.StatusMovedPermanently, http.StatusTemporaryRedirect:
+			default:
+				t.Fatalf("%q: %d\n%.1000s", tok, r.StatusCode, r.body)
+			}
+		}
+	})
+}
+
+// TestProposalLinksCannotBeEnumerated: one address guessing well-formed
+// links (43 characters of base64url, as real ones are) finds none, and
+// after 60 guesses is answered 429 with Retry-After; the other links stay
+// reachable from other addresses. With 256-bit tokens, guessing needs
+// about 2^255 tries; the limit keeps a single source from even trying.
+func TestProposalLinksCannotBeEnumerated(t *testing.T) {
+	e := newStaffEnv(t, func(o *web.Options) { o.Proposals = o.Staff.(*postgres.DB) })
+	b := e.browser(t)
+	xff := []string{"X-Forwarded-For", "203.0.113.50"}
+	found, limited := 0, 0
+	for i := range 100 {
+		tok := fmt.Sprintf("%043d", i)
+		r := b.do("GET", "/p/"+tok, nil, xff...)
+		switch r.StatusCode {
+		case http.StatusNotFound:
+			found++
+		case http.StatusTooManyRequests:
+			limited++
+			if r.Header.Get("Retry-After") == "" {
+				t.Fatalf("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("guess %d: %d", i, r.StatusCode)
+		}
+	}
+	if found > 60 || limited < 40 {
+		t.Fatalf("100 guesses from one address: %d answered, %d refused; want at most 60 answered", found, limited)
+	}
+	if r := b.do("GET", "/p/"+strings.Repeat("B", 43), nil, "X-Forwarded-For", "203.0.113.51"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("another address: %d", r.StatusCode)
+	}
+}
