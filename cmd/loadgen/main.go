@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,7 +251,8 @@ func run(ctx context.Context, o options) (*report, error) {
 		st := stepResult{Rate: rate, Achieved: res.Rate(), P50ms: msf(res.Percentile("", .5)), P99ms: msf(res.Percentile("", .99)), Failures: res.Failures()}
 		st.Pass = st.Failures == 0 && res.Percentile("", .99) < o.p99
 		rep.Steps = append(rep.Steps, st)
-		fmt.Fprintf(o.out, "step %6.0f/s: achieved %6.1f/s  p50 %6.1fms  p99 %6.1fms  failed %d  %s\n", rate, st.Achieved, st.P50ms, st.P99ms, st.Failures, passWord(st.Pass))
+		fmt.Fprintf(o.out, "step %6.0f/s: achieved %6.1f/s  p50 %6.1fms  p99 %6.1fms  failed %d  %s  (slowest p99: %s)\n",
+			rate, st.Achieved, st.P50ms, st.P99ms, st.Failures, passWord(st.Pass), slowest(res, 3))
 		if !st.Pass {
 			break
 		}
@@ -319,6 +321,17 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// slowest names the routes with the highest p99.
+func slowest(res *load.Result, n int) string {
+	names := res.RouteNames()
+	sort.Slice(names, func(i, j int) bool { return res.Percentile(names[i], .99) > res.Percentile(names[j], .99) })
+	var out []string
+	for _, name := range names[:min(n, len(names))] {
+		out = append(out, fmt.Sprintf("%s %.0fms", name, msf(res.Percentile(name, .99))))
+	}
+	return strings.Join(out, ", ")
 }
 
 func passWord(ok bool) string {
