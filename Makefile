@@ -38,4 +38,6 @@ infra-check:
 clean:
 	-scripts/pgcluster stop .data/pg
 	-scripts/pgcluster stop .data/pgtest
+	-scripts/pgcluster stop .data/pgload
+	-for d in .data/pgchaos-*; do [ -d "$$d" ] && scripts/pgcluster stop "$$d"; done
 	rm -rf bin .data
