@@ -243,7 +243,7 @@ func TestBrowserReferralJourney(t *testing.T) {
 			t.Errorf("invitation to %s:\n%s", r, ics)
 		}
 	}
-	if strings.Join(to, ",") != "sakura@example.jp,taro@example.jp" {
+	if strings.Join(to, ",") != "sakura@example.jp,soudan@example.jp,taro@example.jp" {
 		t.Errorf("confirmations to %v", to)
 	}
 	logs := p.logs.String()

@@ -338,7 +338,7 @@ func TestTourLifecycle(t *testing.T) {
 		}
 		n++
 	}
-	if !slices.Equal(to, []string{"staff-a@example.jp", "taro@example.jp"}) {
+	if !slices.Equal(to, []string{"sato@example.jp", "staff-a@example.jp", "taro@example.jp"}) {
 		t.Errorf("confirmation mails to %v", to)
 	}
 	// The reminder goes the day before, once.
@@ -350,7 +350,7 @@ func TestTourLifecycle(t *testing.T) {
 			t.Errorf("run %d the day before: %d reminded (%v), want %d", i, got, err, want)
 		}
 	}
-	if n := e.count(t, `SELECT count(*) FROM outbox WHERE purpose = 'tour_reminder'`); n != 2 {
+	if n := e.count(t, `SELECT count(*) FROM outbox WHERE purpose = 'tour_reminder'`); n != 3 {
 		t.Errorf("%d reminder mails", n)
 	}
 	tour, _ = e.db.FacilityTour(e.ctx, e.facA, tid)

@@ -61,9 +61,9 @@ func (c TourMailContext) When() string {
 
 var weekdays = [...]string{"日", "月", "火", "水", "木", "金", "土"}
 
-// Confirmation is the pair of mails a confirmed tour sends: to the family
-// (when they gave an e-mail address) and to the facility's staff, each
-// with the invitation.
+// Confirmation is the mails a confirmed tour sends, each with the
+// invitation: to the consultant, to the facility's staff, and to the
+// family when they gave an e-mail address.
 func (c TourMailContext) Confirmation() []intake.Mail {
 	return c.tourMails("tour_confirmed", "見学の日程が決まりました",
 		"以下の日時で施設見学の日程が確定しました。添付のカレンダー（.ics）をご予定に追加できます。")
@@ -93,6 +93,12 @@ func (c TourMailContext) tourMails(purpose, subject, lead string) []intake.Mail 
 		fmt.Fprintf(&b, "%s\n\n%s\nご不明な点は担当の入居相談員までお問い合わせください。\n\nケアマッチ 入居相談窓口\n%s\n", lead, facts, c.PublicURL)
 		out = append(out, intake.Mail{Purpose: purpose, To: c.FamilyEmail,
 			Subject: "【ケアマッチ】" + subject + "（受付番号 " + c.CaseRef + "）", Body: b.String()})
+	}
+	if c.ConsultantMail != "" {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s さん\n\n%s\n\n%s\n案件：%s/staff/cases（受付番号で開いてください）\n", c.Consultant, lead, facts, strings.TrimSuffix(c.PublicURL, "/"))
+		out = append(out, intake.Mail{Purpose: purpose, To: c.ConsultantMail,
+			Subject: "【見学】" + subject + "（受付番号 " + c.CaseRef + "）", Body: b.String()})
 	}
 	for _, to := range c.FacilityEmails {
 		var b strings.Builder

@@ -144,7 +144,7 @@ func TestReferralsAcrossTheTwoSides(t *testing.T) {
 		}
 	}
 	e.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE purpose = 'tour_confirmed' AND calendar LIKE 'BEGIN:VCALENDAR%'`).Scan(&n)
-	if n != 1 { // the family gave no e-mail: the facility's mail only
+	if n != 2 { // the consultant and the facility (the family gave no e-mail)
 		t.Errorf("%d confirmation mails with an invitation", n)
 	}
 	if r := f.post(fmt.Sprintf("%s/referrals/%d/move-in", portal, rid), url.Values{"moved_in_on": {tourSlot(10, 0)[:10]},
