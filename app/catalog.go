@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"carematch/auth"
 	"carematch/config"
 	"carematch/demo"
 	"carematch/mhlw"
@@ -78,7 +81,7 @@ func runSeed(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("seed demo: no open-data files given and none found at %s (run it from the repository, or name the files)", demoFiles)
 		}
 	}
-	db, _, err := openMigrated(ctx, env)
+	db, cfg, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -87,6 +90,47 @@ func runSeed(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = report.WriteTo(env.Stdout)
-	return err
+	if _, err := report.WriteTo(env.Stdout); err != nil {
+		return err
+	}
+	return seedDemoFacilityStaff(ctx, db, cfg.PublicURL, env.Stdout)
+}
+
+// demoFacilityStaffEmail is the demo facility-staff account `seed demo`
+// keeps, so `make run` shows the facility portal.
+const demoFacilityStaffEmail = "demo-shisetsu@example.jp"
+
+// seedDemoFacilityStaff creates the demo facility-staff account linked to
+// a demo facility, or, when it exists, gives it a new password (the old one
+// was printed by an earlier run and is not stored anywhere to print again)
+// and keeps its facilities. It prints the address, the password and where
+// to sign in: demo data only, like the rest of `seed demo`.
+func seedDemoFacilityStaff(ctx context.Context, db *postgres.DB, publicURL string, out io.Writer) error {
+	pw := auth.GeneratePassword()
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	u, err := db.StaffUserByEmail(ctx, demoFacilityStaffEmail)
+	switch {
+	case errors.Is(err, auth.ErrNotFound):
+		f, err := db.DemoPortalFacility(ctx)
+		if err != nil {
+			return err
+		}
+		u = auth.User{Email: demoFacilityStaffEmail, Name: "デモ施設 職員", Role: auth.FacilityStaff,
+			FacilityIDs: []int64{f.ID}, PasswordHash: hash}
+		if u.ID, err = db.CreateStaffUser(ctx, u); err != nil {
+			return fmt.Errorf("seed demo: facility staff account: %w", err)
+		}
+	case err != nil:
+		return err
+	default:
+		if err := db.SetStaffPassword(ctx, u.ID, hash, time.Now()); err != nil {
+			return fmt.Errorf("seed demo: facility staff account: %w", err)
+		}
+	}
+	fmt.Fprintf(out, "デモ用の施設スタッフ: %s / パスワード %s （施設 %v の施設ポータル、%s/staff/login から）\n",
+		demoFacilityStaffEmail, pw, u.FacilityIDs, publicURL)
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"carematch/auth"
+	"carematch/facility"
+	"carematch/postgres"
 )
 
 // runUser is `carematch user …`: staff accounts from the command line, for
@@ -24,9 +26,55 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			return runUserAdd(ctx, env, args)
 		case "reset-totp", "disable":
 			return runUserChange(ctx, env, args)
+		case "link", "unlink":
+			return runUserLink(ctx, env, args)
 		}
 	}
-	return fmt.Errorf("user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin] | user reset-totp --email ADDRESS | user disable --email ADDRESS: %w", errUsage)
+	return fmt.Errorf("user add --role ROLE --email ADDRESS [--name NAME] [--facility ID]… [--password-stdin] | user reset-totp --email ADDRESS | user disable --email ADDRESS | user link|unlink --email ADDRESS --facility ID…: %w", errUsage)
+}
+
+// runUserLink is `user link` / `user unlink`: which facilities a
+// facility-staff account acts for in the portal (managers ask the
+// operators; the first link is made by `user add --facility`). It takes
+// effect at the user's next request.
+func runUserLink(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	email := fs.String("email", "", "the facility-staff account's sign-in address")
+	var facilities facilityList
+	fs.Var(&facilities, "facility", "facility id (repeat or comma-separate)")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *email == "" || len(facilities) == 0 {
+		return fmt.Errorf("user %s --email ADDRESS --facility ID…: %w", args[0], errUsage)
+	}
+	db, _, err := openMigrated(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.StaffUserByEmail(ctx, *email)
+	if errors.Is(err, auth.ErrNotFound) {
+		return errors.New("user " + args[0] + ": no account with this address")
+	}
+	if err != nil {
+		return err
+	}
+	var add, remove []int64
+	if args[0] == "link" {
+		add = facilities
+	} else {
+		remove = facilities
+	}
+	now, err := db.LinkStaffFacilities(ctx, u.ID, add, remove)
+	switch {
+	case errors.Is(err, postgres.ErrNotFacilityStaff):
+		return fmt.Errorf("user %s: the account is a %s; %w", args[0], u.Role, postgres.ErrNotFacilityStaff)
+	case errors.Is(err, facility.ErrNotFound):
+		return fmt.Errorf("user %s: %w", args[0], err)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "user %d (%s) now acts for facilities %v\n", u.ID, u.Role, now)
+	return nil
 }
 
 // runUserChange is `user reset-totp` (a lost phone: the second factor is

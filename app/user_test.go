@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,5 +111,63 @@ func TestUserAddUsage(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 			t.Errorf("%v: %v, want exit 2 (usage)\n%s", args, err, out)
 		}
+	}
+}
+
+// TestUserLinkFacilities: operators link a facility-staff account to more
+// facilities and unlink it; the last facility stays, other roles and
+// unknown facilities are refused.
+func TestUserLinkFacilities(t *testing.T) {
+	dbURL := postgres.TestDatabase(t)
+	env := []string{"DATABASE_URL=" + dbURL}
+	db, err := postgres.Open(context.Background(), dbURL, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ids []int64
+	for i := 0; i < 3; i++ {
+		var id int64
+		if err := db.Pool.QueryRow(context.Background(), `
+			INSERT INTO facilities (type, name, pref_code, muni_code, address, lat, lng)
+			VALUES ('kaigo_yuryo', 'テスト施設', 13, '131016', '東京都千代田区1-1', 35.68, 139.76) RETURNING id`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	id := func(i int) string { return strconv.FormatInt(ids[i], 10) }
+	if out, err := run(t, env, "user", "add", "--role", "facility_staff", "--email", "shisetsu@example.jp", "--facility", id(0)); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	out, err := run(t, env, "user", "link", "--email", "shisetsu@example.jp", "--facility", id(1)+","+id(2))
+	if err != nil || !strings.Contains(out, fmt.Sprintf("now acts for facilities [%d %d %d]", ids[0], ids[1], ids[2])) {
+		t.Fatalf("link: %v\n%s", err, out)
+	}
+	out, err = run(t, env, "user", "unlink", "--email", "shisetsu@example.jp", "--facility", id(0), "--facility", id(2))
+	if err != nil || !strings.Contains(out, fmt.Sprintf("now acts for facilities [%d]", ids[1])) {
+		t.Fatalf("unlink: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "unlink", "--email", "shisetsu@example.jp", "--facility", id(1)}, "at least one facility"},
+		{[]string{"user", "link", "--email", "shisetsu@example.jp", "--facility", "999999"}, "facility 999999"},
+		{[]string{"user", "link", "--email", "nobody@example.jp", "--facility", id(1)}, "no account"},
+		{[]string{"user", "link", "--email", "shisetsu@example.jp"}, "--facility ID"},
+	} {
+		if out, err := run(t, env, c.args...); err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("%v: %v\n%s", c.args, err, out)
+		}
+	}
+	if out, err := run(t, env, "user", "add", "--role", "consultant", "--email", "sodan@example.jp"); err != nil {
+		t.Fatal(out)
+	}
+	if out, err := run(t, env, "user", "link", "--email", "sodan@example.jp", "--facility", id(1)); err == nil || !strings.Contains(out, "only facility_staff") {
+		t.Errorf("linking a consultant: %v\n%s", err, out)
+	}
+	u, err := db.StaffUserByEmail(context.Background(), "shisetsu@example.jp")
+	if err != nil || len(u.FacilityIDs) != 1 || u.FacilityIDs[0] != ids[1] {
+		t.Errorf("stored links: %v %v", u.FacilityIDs, err)
 	}
 }

@@ -244,3 +244,86 @@ func (db *DB) FacilityEdits(ctx context.Context, facilityID int64, limit int) ([
 	}
 	return out, nil
 }
+
+// ErrLastFacility: unlinking would leave a facility-staff account with no
+// facility (disable the account instead).
+var ErrLastFacility = errors.New("facility staff must keep at least one facility (disable the account instead)")
+
+// ErrNotFacilityStaff: only facility-staff accounts are linked to facilities.
+var ErrNotFacilityStaff = errors.New("only facility_staff accounts act for facilities")
+
+// LinkStaffFacilities links a facility-staff account to the facilities in
+// add and unlinks it from those in remove, in one transaction, and returns
+// the facilities it acts for afterwards. An unknown facility is an error
+// matching facility.ErrNotFound; leaving no facility is ErrLastFacility.
+// The change takes effect at the user's next request (the scope check
+// reads the links every time).
+func (db *DB) LinkStaffFacilities(ctx context.Context, userID int64, add, remove []int64) ([]int64, error) {
+	var out []int64
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var role string
+		err := tx.QueryRow(ctx, `SELECT role FROM staff_users WHERE id = $1 FOR UPDATE`, userID).Scan(&role)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return auth.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if auth.Role(role) != auth.FacilityStaff {
+			return ErrNotFacilityStaff
+		}
+		for _, id := range add {
+			tag, err := tx.Exec(ctx, `
+				INSERT INTO staff_facilities (user_id, facility_id)
+				SELECT $1, id FROM facilities WHERE id = $2
+				ON CONFLICT DO NOTHING`, userID, id)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				var exists bool
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM facilities WHERE id = $1)`, id).Scan(&exists); err != nil {
+					return err
+				}
+				if !exists {
+					return notFound(fmt.Sprintf("facility %d", id))
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_facilities WHERE user_id = $1 AND facility_id = ANY ($2)`, userID, remove); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT ARRAY(SELECT facility_id FROM staff_facilities WHERE user_id = $1 ORDER BY facility_id)`, userID).Scan(&out); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return ErrLastFacility
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link staff %d to facilities: %w", userID, err)
+	}
+	return out, nil
+}
+
+// DemoPortalFacility picks the facility the demo facility-staff account
+// acts for: the first real (open-data) facility in Tokyo with vacancies,
+// else the first facility; facility.ErrNotFound in an empty catalog.
+func (db *DB) DemoPortalFacility(ctx context.Context) (facility.Facility, error) {
+	var id int64
+	err := db.Pool.QueryRow(ctx, `
+		SELECT COALESCE(
+		    (SELECT f.id FROM facilities f
+		      WHERE f.office_number IS NOT NULL AND f.pref_code = 13
+		        AND EXISTS (SELECT 1 FROM facility_vacancies v WHERE v.facility_id = f.id)
+		      ORDER BY f.office_number LIMIT 1),
+		    (SELECT min(id) FROM facilities), 0)`).Scan(&id)
+	if err != nil {
+		return facility.Facility{}, fmt.Errorf("demo portal facility: %w", err)
+	}
+	if id == 0 {
+		return facility.Facility{}, notFound("demo portal facility")
+	}
+	return db.Facility(ctx, id)
+}
