@@ -179,6 +179,12 @@ type Catalog struct {
 	muniPrefs []uint64         // by municipality index: bit p set when a facility there has PrefCode p
 	prefSpan  [48][2]int       // recs of each prefecture (0: unknown): lo, hi
 	prefBox   [48][4]float64   // the box around their coordinates: min lat, max lat, min lng, max lng
+	// Bit sets, one bit per facility in catalog order: the care levels
+	// accepted, 特養, 認知症 refused and each medical item refused.
+	careOK     [facility.NumCareLevels][]uint64
+	tokuyo     []uint64
+	dementiaNo []uint64
+	medNo      [facility.NumMedical][]uint64
 }
 
 // NewCatalog prepares the facilities for ranking. They are read, never
@@ -251,6 +257,34 @@ func NewCatalog(facs iter.Seq[*facility.Facility]) *Catalog {
 		sp[1] = d + 1
 		b[0], b[1], b[2], b[3] = min(b[0], r.lat), max(b[1], r.lat), min(b[2], r.lng), max(b[3], r.lng)
 	}
+	words := (len(c.recs) + 63) / 64
+	set := func() []uint64 { return make([]uint64, words) }
+	for l := range c.careOK {
+		c.careOK[l] = set()
+	}
+	for m := range c.medNo {
+		c.medNo[m] = set()
+	}
+	c.tokuyo, c.dementiaNo = set(), set()
+	for d := range c.recs {
+		r, w, bit := &c.recs[d], d/64, uint64(1)<<(d%64)
+		for l := range c.careOK {
+			if r.care.Has(facility.CareLevel(l)) {
+				c.careOK[l][w] |= bit
+			}
+		}
+		for m := range c.medNo {
+			if (r.medYes|r.medConsult)&(1<<m) == 0 {
+				c.medNo[m][w] |= bit
+			}
+		}
+		if r.tokuyo {
+			c.tokuyo[w] |= bit
+		}
+		if r.dementia == facility.No {
+			c.dementiaNo[w] |= bit
+		}
+	}
 	return c
 }
 
@@ -317,14 +351,18 @@ type centre struct {
 	name     string
 	lat, lng float64
 	kmPerLng float64 // km per degree of longitude at lat (the score's flat distance)
-	// The box certain to hold every point within the query's reach.
-	dLat, dLng float64
+	// The box certain to hold every point within the query's reach, and
+	// the square of the flat distance beyond which no point is in reach.
+	dLat, dLng, flatOut2 float64
 }
 
 func newCentre(name string, lat, lng, reach float64) centre {
 	dLat := reach/111.0*1.01 + 1e-6
 	dLng := dLat / math.Max(0.05, math.Cos(math.Min(89, math.Abs(lat)+dLat)*math.Pi/180))
-	return centre{name, lat, lng, kmPerDegree * math.Cos(lat*math.Pi/180), dLat, dLng}
+	// The flat distance is within 1% of the great-circle one in reach of
+	// a centre in Japan; 5% keeps every point in reach on the exact side.
+	out := reach*1.05 + 0.1
+	return centre{name, lat, lng, kmPerDegree * math.Cos(lat*math.Pi/180), dLat, dLng, out * out}
 }
 
 // kmPerDegree is a degree of latitude in km (mean Earth radius).
@@ -343,6 +381,15 @@ func flatKm(cs []centre, lat, lng float64) float64 {
 	}
 	return math.Sqrt(best)
 }
+
+// careRule is how the care level can fail, as check applies it.
+type careRule uint8
+
+const (
+	careNone     careRule = iota // care level unknown: never fails
+	careAccepted                 // 要介護3 and above: fails where not accepted
+	careTokuyo                   // below 要介護3: 特養 by the 特例入所 rule, others where not accepted
+)
 
 // query is Needs made ready for a pass over the catalog.
 type query struct {
@@ -364,7 +411,13 @@ type query struct {
 	perMonthlyYen, perInitialYen float64
 	ubBase                       float64 // the most the budget, distance and features can add
 	distReach                    float64 // where the distance points reach zero
-	vacancyPoints                [VacancyStaleDays + 1]float64
+	// The conditions held as bit sets in the catalog (see Catalog.rank):
+	// how the care level fails, and the sets of facilities failing
+	// 認知症 or a medical item.
+	care          careRule
+	tokuyoFail    uint64 // all ones when 特養 fail this care level outright
+	fails         [][]uint64
+	vacancyPoints [VacancyStaleDays + 1]float64
 }
 
 func (c *Catalog) query(n *Needs, now time.Time) *query {
@@ -430,6 +483,24 @@ func (c *Catalog) query(n *Needs, now time.Time) *query {
 		q.ubBase += WeightDistance
 	}
 	q.distReach = max(DistanceReachKm, n.RadiusKm)
+	switch {
+	case !n.CareKnown || n.Care >= facility.NumCareLevels:
+	case n.Care >= facility.Care3:
+		q.care = careAccepted
+	default:
+		q.care = careTokuyo
+		if !(n.Care >= facility.Care1 && n.TokuyoException) {
+			q.tokuyoFail = ^uint64(0)
+		}
+	}
+	if n.Dementia {
+		q.fails = append(q.fails, c.dementiaNo)
+	}
+	for m := range facility.NumMedical {
+		if n.Medical&(1<<m) != 0 {
+			q.fails = append(q.fails, c.medNo[m])
+		}
+	}
 	if q.nWant > 0 {
 		q.ubBase += WeightFeatures
 	}
@@ -444,8 +515,13 @@ func nearest(cs []centre, lat, lng float64, boxed bool) (float64, string) {
 	best, name := math.Inf(1), ""
 	for i := range cs {
 		c := &cs[i]
-		if boxed && (math.Abs(lat-c.lat) > c.dLat || math.Abs(lng-c.lng) > c.dLng) {
-			continue
+		if boxed {
+			if math.Abs(lat-c.lat) > c.dLat || math.Abs(lng-c.lng) > c.dLng {
+				continue
+			}
+			if dy, dx := (lat-c.lat)*kmPerDegree, (lng-c.lng)*c.kmPerLng; dx*dx+dy*dy > c.flatOut2 {
+				continue
+			}
 		}
 		if d := area.DistanceKm(c.lat, c.lng, lat, lng); d < best {
 			best, name = d, c.name
@@ -890,22 +966,54 @@ func (c *Catalog) Rank(n Needs, o Options) Result {
 // rank checks the recs lo…hi-1, counting candidates and near misses into
 // res and offering them to the pages.
 func (c *Catalog) rank(q *query, lo, hi int, res *Result, cand, near *top) {
-	for d := lo; d < hi; d++ {
-		r := &c.recs[d]
-		out := q.check(r, nil)
-		switch {
-		case out.fails == 0:
-			res.Total++
-			if cand.k > 0 && !cand.beyond(q.bound(r, out)) {
-				s := q.score(r, out)
-				cand.offer(entry{s, r.id, int32(d)})
-			}
-		case out.fails == 1 && !out.far:
-			res.NearTotal++
-			if near.k > 0 && !near.beyond(q.bound(r, out)) {
-				s := q.score(r, out)
-				near.offer(entry{s, r.id, int32(d)})
-			}
+	if len(q.fails) == 0 && q.care == careNone {
+		for d := lo; d < hi; d++ {
+			c.one(q, d, res, cand, near)
+		}
+		return
+	}
+	// 64 facilities at a time: those certain to fail two of the
+	// conditions held as bit sets (care level, 認知症, medical items) are
+	// not read at all; the others go through check as usual.
+	for w := lo / 64; w <= (hi-1)/64; w++ {
+		var ones, twos uint64
+		add := func(f uint64) { twos |= ones & f; ones |= f }
+		switch q.care {
+		case careAccepted:
+			add(^c.careOK[q.n.Care][w])
+		case careTokuyo:
+			add(c.tokuyo[w]&q.tokuyoFail | ^c.tokuyo[w]&^c.careOK[q.n.Care][w])
+		}
+		for _, set := range q.fails {
+			add(set[w])
+		}
+		read := ^twos
+		if base := w * 64; base < lo {
+			read &= ^uint64(0) << (lo - base)
+		}
+		if end := w*64 + 64; end > hi {
+			read &= ^uint64(0) >> (end - hi)
+		}
+		for ; read != 0; read &= read - 1 {
+			c.one(q, w*64+bits.TrailingZeros64(read), res, cand, near)
+		}
+	}
+}
+
+// one checks facility d, counts it and offers it to the pages.
+func (c *Catalog) one(q *query, d int, res *Result, cand, near *top) {
+	r := &c.recs[d]
+	out := q.check(r, nil)
+	switch {
+	case out.fails == 0:
+		res.Total++
+		if cand.k > 0 && !cand.beyond(q.bound(r, out)) {
+			cand.offer(entry{q.score(r, out), r.id, int32(d)})
+		}
+	case out.fails == 1 && !out.far:
+		res.NearTotal++
+		if near.k > 0 && !near.beyond(q.bound(r, out)) {
+			near.offer(entry{q.score(r, out), r.id, int32(d)})
 		}
 	}
 }
