@@ -15,8 +15,8 @@ import (
 	"carematch/postgres"
 )
 
-// TestBrowserProposalJourney: a consultant at a desk opens the proposal
-// form with two facilities (as the matching candidates send them), writes
+// TestBrowserProposalJourney: a consultant at a desk picks two of the
+// case's matching candidates (one a near miss) for a proposal, writes
 // a comment and creates the proposal; the family opens the link on a
 // phone, reads costs, acceptance and the comment — and nothing personal
 // but the salutation — and asks for a tour of one facility. The tour is
@@ -51,7 +51,7 @@ func TestBrowserProposalJourney(t *testing.T) {
 	p := startServe(t, dbURL)
 	secrets := []string{"蒼井 銀之丞", "銀之丞", "09055551234", "ginnojo.aoi@example.jp", "腎臓透析を週三回"}
 	submitConsultation(t, p, dbURL, url.Values{"relationship": {"子"}, "contact_name": {secrets[0]}, "phone": {"090-5555-1234"},
-		"email": {secrets[3]}, "care_level": {"要介護3"}, "note": {secrets[4]}, "consent": {"yes"}})
+		"email": {secrets[3]}, "care_level": {"要介護3"}, "note": {secrets[4]}, "consent": {"yes"}, "pref": {"13"}})
 	var caseID int64
 	if err := db.Pool.QueryRow(ctx0, `SELECT id FROM cases ORDER BY id DESC LIMIT 1`).Scan(&caseID); err != nil {
 		t.Fatal(err)
@@ -74,8 +74,20 @@ func TestBrowserProposalJourney(t *testing.T) {
 	waitJS(t, desk, `!!document.querySelector("#assign-me")`)
 	do(desk, chromedp.Click(chromedp.CSS("#assign-me")))
 	waitJS(t, desk, `document.querySelector("#fact-assignee").textContent === "相談 一郎"`)
-	do(desk, chromedp.Navigate(fmt.Sprintf("%s%s/proposals/new?f=%d&f=%d", p.base, casePath, fs[0].ID, fs[1].ID)))
+	// The candidates: the first meets every condition; the second takes
+	// care levels up to 要介護2 only, a near miss the consultant proposes
+	// all the same (the family may want to see it).
+	do(desk, chromedp.Navigate(p.base+casePath+"/matches"))
+	waitJS(t, desk, fmt.Sprintf(`!!document.querySelector("#pick-%d")`, fs[0].ID))
+	do(desk, chromedp.Click(chromedp.CSS("#show-near")))
+	waitJS(t, desk, fmt.Sprintf(`!!document.querySelector("#pick-%d")`, fs[1].ID))
+	do(desk, chromedp.Click(chromedp.CSS(fmt.Sprintf("#pick-%d", fs[0].ID))), chromedp.Click(chromedp.CSS(fmt.Sprintf("#pick-%d", fs[1].ID))))
+	screenshot(t, desk, "proposal-matches-desk")
+	do(desk, chromedp.Click(chromedp.CSS("#make-proposal")))
 	waitJS(t, desk, `!!document.querySelector("#create-proposal")`)
+	if n := js[float64](t, desk, `document.querySelectorAll(".proposal-choice").length`); n != 2 {
+		t.Fatalf("the proposal form holds %v facilities from the candidates, want 2", n)
+	}
 	if got := js[string](t, desk, `document.querySelector("#salutation").value`); got != "蒼井様" {
 		t.Errorf("default salutation %q, want 蒼井様", got)
 	}
