@@ -2,7 +2,7 @@
 // like real use: mostly families searching and reading facility pages, some
 // of them sending a consultation, brochure or tour request through the real
 // form (page, fill time, submit), consultants working cases in the
-// workspace. Requests
+// workspace, and facility staff confirming vacancies in the portal. Requests
 // arrive open-loop at a fixed rate (a slow server does not slow the
 // arrivals, as on the internet), and every answer is recorded per route.
 //
@@ -34,6 +34,8 @@ import (
 // Account is a staff member the workload signs in as.
 type Account struct {
 	Email, Password string
+	// Facility is the facility a facility-staff account keeps current.
+	Facility int64
 }
 
 // Config describes one run.
@@ -46,8 +48,11 @@ type Config struct {
 	// Facilities is the catalog the families browse (ids, areas, search
 	// filters drawn from it).
 	Facilities []facility.Facility
-	// Consultants work cases; without them that part of the mix is left out.
-	Consultants []Account
+	// Consultants work cases; FacilityStaff confirm their facility's
+	// vacancies in the portal (one facility each). Without them that part
+	// of the mix is left out.
+	Consultants   []Account
+	FacilityStaff []Account
 	// Weights of the mix by scenario name (Scenarios lists them); nil:
 	// DefaultWeights.
 	Weights map[string]int
@@ -74,14 +79,15 @@ const (
 	APIFacility = "api_facility"
 	Intake      = "intake"
 	CaseWork    = "casework"
+	Vacancy     = "vacancy"
 )
 
 // DefaultWeights is the mix of a normal day: families reading (mostly from
 // search and area pages and facility pages), a few sending a request,
-// consultants working the cases.
+// consultants working the cases, facility staff confirming vacancies.
 var DefaultWeights = map[string]int{
 	Top: 6, Search: 28, AreaPage: 16, FacilityPg: 24, APISearch: 5, APIFacility: 4,
-	Intake: 5, CaseWork: 10,
+	Intake: 5, CaseWork: 10, Vacancy: 2,
 }
 
 // Result is what a run saw.
@@ -165,7 +171,7 @@ func (r *Result) RouteNames() []string {
 // Table is the per-route summary as text.
 func (r *Result) Table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-40s %8s %9s %9s %9s %8s  %s\n", "route", "requests", "p50", "p99", "max", "failed", "statuses")
+	fmt.Fprintf(&b, "%-52s %8s %9s %9s %9s %8s  %s\n", "route", "requests", "p50", "p99", "max", "failed", "statuses")
 	for _, name := range r.RouteNames() {
 		s := r.Routes[name]
 		var n int64
@@ -175,10 +181,10 @@ func (r *Result) Table() string {
 			st = append(st, fmt.Sprintf("%d×%d", code, c))
 		}
 		sort.Strings(st)
-		fmt.Fprintf(&b, "%-40s %8d %9s %9s %9s %8d  %s\n", name, n, ms(percentile(s.Latencies, .5)), ms(percentile(s.Latencies, .99)),
+		fmt.Fprintf(&b, "%-52s %8d %9s %9s %9s %8d  %s\n", name, n, ms(percentile(s.Latencies, .5)), ms(percentile(s.Latencies, .99)),
 			ms(percentile(s.Latencies, 1)), s.Failures, strings.Join(st, " "))
 	}
-	fmt.Fprintf(&b, "%-40s %8d %9s %9s %9s %8d  shed %d\n", "all", r.Requests(), ms(r.Percentile("", .5)), ms(r.Percentile("", .99)),
+	fmt.Fprintf(&b, "%-52s %8d %9s %9s %9s %8d  shed %d\n", "all", r.Requests(), ms(r.Percentile("", .5)), ms(r.Percentile("", .99)),
 		ms(r.Percentile("", 1)), r.errCount, r.Shed)
 	return b.String()
 }
@@ -230,6 +236,7 @@ type runner struct {
 	kinds    []string
 	families atomic.Int64
 	staff    []*staffClient
+	facStaff []*staffClient
 	cases    *caseIDs
 	pending  sync.WaitGroup
 	weights  []weighted
@@ -274,10 +281,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		rn.staff = append(rn.staff, sc)
 	}
+	for _, a := range cfg.FacilityStaff {
+		sc, err := rn.signIn(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		sc.facility = a.Facility
+		rn.facStaff = append(rn.facStaff, sc)
+	}
 	total := 0
 	for _, name := range Scenarios() {
 		w := cfg.Weights[name]
-		if name == CaseWork && len(rn.staff) == 0 || w <= 0 {
+		if name == CaseWork && len(rn.staff) == 0 || name == Vacancy && len(rn.facStaff) == 0 || w <= 0 {
 			continue
 		}
 		total += w
@@ -329,7 +344,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // Scenarios lists the scenario names in a fixed order.
 func Scenarios() []string {
-	return []string{Top, Search, AreaPage, FacilityPg, APISearch, APIFacility, Intake, CaseWork}
+	return []string{Top, Search, AreaPage, FacilityPg, APISearch, APIFacility, Intake, CaseWork, Vacancy}
 }
 
 func (rn *runner) buildURLs(seed uint64) {
@@ -388,6 +403,8 @@ func (rn *runner) do(ctx context.Context, name string, rng *rand.Rand) {
 		rn.intake(ctx, rng)
 	case CaseWork:
 		rn.casework(ctx, rng)
+	case Vacancy:
+		rn.vacancy(ctx, rng)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // staffClient is a signed-in browser of one staff member.
@@ -17,6 +18,10 @@ type staffClient struct {
 	c    *http.Client
 	jar  *cookiejar.Jar
 	base *url.URL
+	// facility is the facility of a facility-staff member; busy makes
+	// them do one thing at a time, as a person does.
+	facility int64
+	busy     sync.Mutex
 }
 
 func (sc *staffClient) csrf() string {
@@ -95,4 +100,30 @@ func (rn *runner) casework(ctx context.Context, rng *rand.Rand) {
 		_, _, ok := rn.post(ctx, sc.c, "POST /staff/cases/{id}/activities", fmt.Sprintf("/staff/cases/%d/activities", id), form, nil, http.StatusSeeOther)
 		audited(ok)
 	}
+}
+
+// vacancy is a facility's staff member between other duties: the portal
+// page of their facility, then one tap on "空室は変わっていません" (confirm
+// the vacancies as they are). The confirmation reaches every server's
+// search index through the change notification.
+func (rn *runner) vacancy(ctx context.Context, rng *rand.Rand) {
+	sc := rn.facStaff[rng.IntN(len(rn.facStaff))]
+	sc.busy.Lock()
+	defer sc.busy.Unlock()
+	path := fmt.Sprintf("/portal/facilities/%d", sc.facility)
+	page, ok := rn.get(ctx, sc.c, "GET /portal/facilities/{facility}", path, nil)
+	if !ok {
+		return
+	}
+	i := strings.Index(page, `action="`+path+`/vacancies/confirm"`)
+	if i < 0 {
+		rn.res.record("POST /portal/facilities/{facility}/vacancies/confirm", 0, 0, fmt.Errorf("the portal page has no confirm button"))
+		return
+	}
+	form := url.Values{}
+	end := strings.Index(page[i:], "</form>")
+	for _, m := range hiddenRe.FindAllStringSubmatch(page[i:i+max(end, 0)], -1) {
+		form.Set(m[1], m[2])
+	}
+	rn.post(ctx, sc.c, "POST /portal/facilities/{facility}/vacancies/confirm", path+"/vacancies/confirm", form, nil, http.StatusSeeOther)
 }

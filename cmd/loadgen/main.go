@@ -56,6 +56,7 @@ type options struct {
 	maxRequests int
 	p99         time.Duration
 	consultants int
+	facStaff    int
 	sample      time.Duration
 	logFile     string
 	reportFile  string
@@ -74,6 +75,7 @@ func main() {
 	flag.IntVar(&o.maxRequests, "max-requests", 2_000_000, "upper bound of requests in the hold")
 	flag.DurationVar(&o.p99, "p99", 100*time.Millisecond, "p99 a step must stay under")
 	flag.IntVar(&o.consultants, "consultants", 4, "consultants working cases")
+	flag.IntVar(&o.facStaff, "facility-staff", 8, "facility staff confirming vacancies (one facility each)")
 	flag.DurationVar(&o.sample, "sample", 5*time.Second, "how often to sample the server's CPU, memory and DB connections")
 	flag.StringVar(&o.logFile, "log", ".data/load/server.log", "where the server's log is captured")
 	flag.StringVar(&o.reportFile, "report", ".data/load/report.json", "where the report is written as JSON")
@@ -210,12 +212,34 @@ func run(ctx context.Context, o options) (*report, error) {
 		accounts = append(accounts, load.Account{Email: u.Email, Password: pw})
 	}
 
+	// Facility staff of this run, each for one facility with vacancies.
+	var staff []load.Account
+	for i, f := range facs {
+		if len(staff) >= o.facStaff {
+			break
+		}
+		if len(f.Vacancies) == 0 || i%97 != 0 && len(facs) > 97*o.facStaff {
+			continue
+		}
+		pw := hex.EncodeToString(run) + "-portal-password-" + strconv.Itoa(i)
+		hash, err := auth.HashPassword(pw)
+		if err != nil {
+			return nil, err
+		}
+		u := auth.User{Email: fmt.Sprintf("load-%x-f%d@example.jp", run, i), Name: "負荷試験 施設職員", Role: auth.FacilityStaff,
+			PasswordHash: hash, FacilityIDs: []int64{f.ID}}
+		if _, err := db.CreateStaffUser(ctx, u); err != nil {
+			return nil, fmt.Errorf("create facility staff: %w", err)
+		}
+		staff = append(staff, load.Account{Email: u.Email, Password: pw, Facility: f.ID})
+	}
+
 	srv, err := startServer(o)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	cfg := load.Config{Base: srv.base, Facilities: facs, Consultants: accounts, Seed: 1}
+	cfg := load.Config{Base: srv.base, Facilities: facs, Consultants: accounts, FacilityStaff: staff, Seed: 1}
 
 	var audited int64
 	var accepted []string

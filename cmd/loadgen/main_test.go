@@ -32,7 +32,7 @@ func TestShortLoad(t *testing.T) {
 	var out strings.Builder
 	rep, err := run(context.Background(), options{
 		bin: bin, dbURL: dbURL, rate: 20, hold: 12 * time.Second, warm: 2 * time.Second, maxRequests: 1000,
-		consultants: 2, sample: time.Second, logFile: filepath.Join(dir, "server.log"), reportFile: filepath.Join(dir, "report.json"), out: &out,
+		consultants: 2, facStaff: 3, sample: time.Second, logFile: filepath.Join(dir, "server.log"), reportFile: filepath.Join(dir, "report.json"), out: &out,
 	})
 	t.Log(out.String())
 	if err != nil {
