@@ -364,7 +364,17 @@ func TestKPISnapshot(t *testing.T) {
 		VALUES ($1, sha256('x'), '様', $2, $3::timestamptz, $3::timestamptz + interval '7 days', md5('p'))`, a, sato, at(11))
 	f.exec(t, `INSERT INTO tours (case_id, facility_id, status, confirmed_at, idempotency_key) VALUES
 		($1, $3, 'done', $4, md5('t1')), ($2, $3, 'confirmed', $4, md5('t2')), ($2, $3, 'cancelled', $4, md5('t3'))`, a, b, fac, at(14))
-	f.exec(t, `INSERT INTO move_ins (case_id, facility_id, moved_in_on, room_type, monthly_fee, monthly_rent, recorded_by) VALUES ($1, $2, $3, '個室', 1, 1, $4)`, b, fac, day, sato)
+	moveIn := f.int(t, `INSERT INTO move_ins (case_id, facility_id, moved_in_on, room_type, monthly_fee, monthly_rent, recorded_by) VALUES ($1, $2, $3, '個室', 1, 1, $4) RETURNING id`, b, fac, day, sato)
+	// Billing's accruals feed the fees (0013): the fee on the move-in's
+	// day, and a refund (of that fee) the day before the snapshot's last.
+	contract := f.int(t, `INSERT INTO contracts (name, scope, idempotency_key) VALUES ('ひだまり会', 'facility', md5('c')) RETURNING id`)
+	version := f.int(t, `INSERT INTO contract_versions (contract_id, version, effective_from, starts_on, fee_kind, fee_yen, trigger,
+			validity_months, refund_steps, tax, recipient_name, recipient_address, idempotency_key)
+		VALUES ($1, 1, '2026-01-01', '2026-01-01', 'fixed', 215000, 'move_in', 6, '[]', 'standard', 'ひだまり会', '東京都', md5('v')) RETURNING id`, contract)
+	fee := f.int(t, `INSERT INTO fee_accruals (contract_id, contract_version_id, facility_id, kind, source, source_id, move_in_id, occurred_on, description, amount, tax_rate_bp)
+		VALUES ($1, $2, $3, 'fee', 'move_in', $4, $4, $5, '入居紹介手数料', 215000, 1000) RETURNING id`, contract, version, fac, moveIn, day)
+	f.exec(t, `INSERT INTO fee_accruals (contract_id, contract_version_id, facility_id, kind, source, source_id, refunds_accrual_id, occurred_on, description, amount, tax_rate_bp)
+		VALUES ($1, $2, $3, 'refund', 'exit', $4, $4, $5, '返金', -100000, 1000)`, contract, version, fac, fee, day.AddDate(0, 0, -1))
 
 	snap := func() {
 		t.Helper()
@@ -397,6 +407,12 @@ func TestKPISnapshot(t *testing.T) {
 		if got := get(c.consultant, c.pref); got != c.want {
 			t.Errorf("consultant %d pref %d: %+v, want %+v", c.consultant, c.pref, got, c.want)
 		}
+	}
+	fees := func(d time.Time, consultant int64, pref int) int64 {
+		return f.int(t, `SELECT fees FROM kpi_daily WHERE day = $1 AND consultant_id = $2 AND pref_code = $3`, d, consultant, pref)
+	}
+	if a, s, p, r := fees(day, 0, 0), fees(day, sato, 0), fees(day, 0, 14), fees(day.AddDate(0, 0, -1), 0, 14); a != 215000 || s != 215000 || p != 215000 || r != -100000 {
+		t.Errorf("fees: all %d, sato %d, pref 14 %d, refund the day before %d", a, s, p, r)
 	}
 	// Days without events get a zero row; rates come from the view.
 	if n := f.int(t, `SELECT count(*) FROM kpi_daily WHERE day = $1 AND consultant_id = 0 AND pref_code = 0 AND inquiries = 0`, day.AddDate(0, 0, -2)); n != 1 {
