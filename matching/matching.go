@@ -191,6 +191,7 @@ type Catalog struct {
 // changed, and must not change afterwards.
 func NewCatalog(facs iter.Seq[*facility.Facility]) *Catalog {
 	c := &Catalog{muniIdx: map[string]int32{}}
+	var cities []int32 // by municipality index: the index of its city (cityOf); -1: not yet known
 	idx := func(code string) int32 {
 		if i, ok := c.muniIdx[code]; ok {
 			return i
@@ -225,7 +226,17 @@ func NewCatalog(facs iter.Seq[*facility.Facility]) *Catalog {
 			r.pref = uint8(f.PrefCode)
 		}
 		r.muni = idx(f.MuniCode)
-		r.city = idx(cityOf(f.MuniCode))
+		pad := func() {
+			for len(cities) < len(c.munis) {
+				cities = append(cities, -1)
+			}
+		}
+		if pad(); cities[r.muni] < 0 { // a municipality not seen before
+			city := idx(cityOf(f.MuniCode))
+			pad()
+			cities[r.muni] = city
+		}
+		r.city = cities[r.muni]
 		r.tokuyo = f.Type == facility.Tokuyo || f.Type == facility.ChiikiTokuyo
 		ti, _ := f.Type.Info()
 		r.community = ti.CommunityBased
@@ -1048,21 +1059,43 @@ func km(d float64) string {
 	return strconv.FormatFloat(math.Round(d), 'f', 0, 64) + "km"
 }
 
-// Cache keeps the catalog of the current version of the index, so the
-// catalog is prepared once per change of the index, not per case.
+// Cache keeps the catalog of the index, so the catalog is prepared once
+// per change of the index, not per case, and never while a consultant
+// waits once there is one: a newer version is prepared in the background
+// while rankings use the last one (a vacancy confirmed a moment ago shows
+// after that preparation, well under a few seconds).
 type Cache struct {
-	mu      sync.Mutex
-	version uint64
-	cat     *Catalog
+	mu       sync.Mutex
+	version  uint64
+	cat      *Catalog
+	building bool
+	done     chan struct{} // closed when the background preparation ends (tests)
 }
 
-// Catalog returns the catalog for version, building it from facs when the
-// cached one is of another version.
+// Catalog returns the catalog for version: the first time prepared from
+// facs while the caller waits; after that the last one prepared, while a
+// newer version is prepared from facs in the background.
 func (c *Cache) Catalog(version uint64, facs iter.Seq[*facility.Facility]) *Catalog {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cat == nil || c.version != version {
+	if c.cat == nil {
 		c.cat, c.version = NewCatalog(facs), version
+		return c.cat
+	}
+	if version > c.version && !c.building {
+		c.building = true
+		done := make(chan struct{})
+		c.done = done
+		go func() {
+			cat := NewCatalog(facs)
+			c.mu.Lock()
+			if version > c.version {
+				c.cat, c.version = cat, version
+			}
+			c.building = false
+			c.mu.Unlock()
+			close(done)
+		}()
 	}
 	return c.cat
 }

@@ -260,3 +260,32 @@ func ptrs(fs []facility.Facility) []*facility.Facility {
 	}
 	return out
 }
+
+// TestCacheServesTheLastCatalogWhileTheNextIsPrepared: the first catalog
+// is prepared on the spot; a newer version is prepared in the background
+// and used from then on; an older version never replaces a newer one.
+func TestCacheServesTheLastCatalogWhileTheNextIsPrepared(t *testing.T) {
+	one := []facility.Facility{base(t, 1)}
+	two := []facility.Facility{base(t, 1), base(t, 2)}
+	var c Cache
+	if got := c.Catalog(1, slices.Values(ptrs(one))).Len(); got != 1 {
+		t.Fatalf("first catalog: %d facilities", got)
+	}
+	if got := c.Catalog(2, slices.Values(ptrs(two))).Len(); got != 1 {
+		t.Fatalf("while version 2 is prepared the last catalog serves, got %d facilities", got)
+	}
+	c.mu.Lock()
+	done := c.done
+	c.mu.Unlock()
+	<-done
+	if got := c.Catalog(2, slices.Values(ptrs(two))).Len(); got != 2 {
+		t.Fatalf("after preparation: %d facilities", got)
+	}
+	c.Catalog(1, slices.Values(ptrs(one)))
+	if c.building {
+		t.Fatal("an older version started a preparation")
+	}
+	if got := c.Catalog(2, slices.Values(ptrs(two))).Len(); got != 2 {
+		t.Fatalf("an older version replaced a newer one: %d facilities", got)
+	}
+}
