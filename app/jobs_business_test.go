@@ -186,8 +186,8 @@ func TestBusinessJobsRepeat(t *testing.T) {
 	}
 	var sent int
 	db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&sent)
-	if sent != 4 { // vacancy reminder, digest, tour reminder to the family and to the facility
-		t.Errorf("outbox holds %d mails, want 4", sent)
+	if sent != 5 { // vacancy reminder, digest, tour reminder to the family, the facility and the consultant
+		t.Errorf("outbox holds %d mails, want 5", sent)
 	}
 }
 

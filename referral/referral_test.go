@@ -186,6 +186,11 @@ func TestMoveInChecks(t *testing.T) {
 	if referral.CheckExit(m, m.MovedInOn.AddDate(0, 0, -1), "入院")["exited_on"] == "" {
 		t.Error("exit before move-in accepted")
 	}
+	stored := m
+	stored.MovedInOn = time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC) // as a date column reads back
+	if fe := referral.CheckExit(stored, m.MovedInOn, "入院"); fe != nil {
+		t.Errorf("an exit on the move-in day refused: %v", fe)
+	}
 	if referral.CheckExit(m, m.MovedInOn.AddDate(0, 1, 0), "")["exit_reason"] == "" {
 		t.Error("exit without reason accepted")
 	}

@@ -218,7 +218,7 @@ func CheckExit(m MoveIn, on time.Time, reason string) FieldErrors {
 	switch {
 	case on.IsZero():
 		fe["exited_on"] = "退去日を入力してください。"
-	case on.Before(m.MovedInOn):
+	case on.In(Tokyo).Format("2006-01-02") < m.MovedInOn.Format("2006-01-02"): // dates, not instants (a stored date reads as UTC midnight)
 		fe["exited_on"] = "退去日は入居日より後の日付にしてください。"
 	}
 	if reason == "" {
