@@ -977,6 +977,9 @@ func (c *Catalog) Rank(n Needs, o Options) Result {
 // rank checks the recs lo…hi-1, counting candidates and near misses into
 // res and offering them to the pages.
 func (c *Catalog) rank(q *query, lo, hi int, res *Result, cand, near *top) {
+	if lo >= hi { // an empty span (an empty catalog, an area without facilities)
+		return
+	}
 	if len(q.fails) == 0 && q.care == careNone {
 		for d := lo; d < hi; d++ {
 			c.one(q, d, res, cand, near)

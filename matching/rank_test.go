@@ -289,3 +289,14 @@ func TestCacheServesTheLastCatalogWhileTheNextIsPrepared(t *testing.T) {
 		t.Fatalf("an older version replaced a newer one: %d facilities", got)
 	}
 }
+
+// An empty catalog (a new database, a test without facilities) ranks
+// nothing and does not fail, whatever the sheet asks for.
+func TestEmptyCatalog(t *testing.T) {
+	for _, n := range []Needs{{}, {Care: facility.Care3, CareKnown: true, Dementia: true, Medical: 0b11}} {
+		res := NewCatalog(slices.Values([]*facility.Facility{})).Rank(n, Options{Now: now, Limit: 30, NearLimit: 30})
+		if res.Total != 0 || res.NearTotal != 0 || len(res.Candidates) != 0 {
+			t.Errorf("%+v: %+v", n, res)
+		}
+	}
+}
