@@ -201,7 +201,7 @@ var invoiceVars = []Var{
 		set: func(c *Config, v string) error {
 			c.InvoiceRegistration = v
 			if v != "" && !registrationNumber(v) {
-				return errors.New("T followed by 13 digits, such as T1234567890123")
+				return errors.New("must be T followed by 13 digits, such as T1234567890123")
 			}
 			return nil
 		}},
