@@ -311,6 +311,12 @@ func TestEarlyExitRefunds(t *testing.T) {
 	if refunds[m90] != -100000 || refunds[mOut] != 0 || apr.Created != 1 { // 50% of 200,001 = 100,000.5 → 100,000
 		t.Errorf("april: refunds %v, %+v", refunds, apr)
 	}
+	// The reporting (kpi-snapshot's fees, Metabase) sees the same money.
+	var events, sum int64
+	e.db.Pool.QueryRow(ctx, `SELECT count(*), sum(amount) FROM fee_events WHERE case_id IS NOT NULL`).Scan(&events, &sum)
+	if events != 7 || sum != 4*200001-200001-100000-100000 {
+		t.Errorf("fee_events: %d events, %d yen", events, sum)
+	}
 }
 
 func invoiceID(t *testing.T, e *billingEnv, number string) int64 {

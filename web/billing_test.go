@@ -139,8 +139,18 @@ func TestContractsAndInvoicesOverHTTP(t *testing.T) {
 	if u := b.get("/staff/invoices/export.csv?month=2026-01&encoding=utf8"); !strings.HasPrefix(u.body, "\uFEFF請求書番号") {
 		t.Errorf("UTF-8 CSV does not start with a BOM and the header")
 	}
-	if p := b.get(inv + "/pdf"); p.StatusCode != http.StatusOK || !bytes.HasPrefix([]byte(p.body), []byte("%PDF-")) || p.Header.Get("Content-Type") != "application/pdf" {
-		t.Errorf("PDF: %d %s", p.StatusCode, p.Header.Get("Content-Type"))
+	p := b.get(inv + "/pdf")
+	if p.StatusCode != http.StatusOK || !bytes.HasPrefix([]byte(p.body), []byte("%PDF-")) || p.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("PDF: %d %s", p.StatusCode, p.Header.Get("Content-Type"))
+	}
+	// What the 適格請求書 rules ask for, as pdftotext reads it.
+	text := regexp.MustCompile(`\s+`).ReplaceAllString(pdfText(t, p.body), " ")
+	for _, want := range []string{"請求書", "株式会社さくらケア 経理部 御中", "安心介護紹介センター", "登録番号 T1234567890123",
+		"請求書番号 " + res.First, "発行日 2026年2月1日", "2026年1月20日", "入居紹介手数料", "10%", "小計（10%対象） ¥215,000",
+		"消費税（10%） ¥21,500", "ご請求金額（税込） ¥236,500"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF lacks %q:\n%s", want, text)
+		}
 	}
 	if r := b.post(inv+"/paid", url.Values{"paid_on": {"2026-02-27"}}); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("mark paid: %d", r.StatusCode)
