@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,6 +91,12 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("monthly-invoices: %s (target %s: %s) — %d invoices, %d lines\n  summary: %s\n", since0(first), *target, verdict, invoices, lines, summary)
 	fmt.Printf("rerun (month already invoiced): %s\n", since0(second))
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Printf("load average (1, 5, 15 min): %s\n", strings.Join(strings.Fields(string(b))[:3], " "))
+	}
+	if first > *target {
+		return fmt.Errorf("monthly-invoices took %s, target %s", since0(first), *target)
+	}
 	return nil
 }
 
