@@ -136,16 +136,18 @@ func issueBatch(ctx context.Context, tx pgx.Tx, run InvoiceRun, month time.Time,
 	if err := tx.QueryRow(ctx, `SELECT last FROM invoice_counters WHERE year = $1 FOR UPDATE`, year).Scan(&last); err != nil {
 		return nil, err
 	}
-	// Under the counter lock: what is still to do (a concurrent run may
-	// have issued some of these while this one waited).
+	// Under the counter lock, which every invoicing transaction takes
+	// first: what is still to do (a concurrent run may have issued some of
+	// these while this one waited; its commit is visible to this statement).
+	// The lock also keeps the accruals read here from being invoiced twice,
+	// so they need no row locks of their own.
 	end := month.AddDate(0, 1, 0)
 	rows, err := tx.Query(ctx, `
 		SELECT a.id, a.contract_id, a.occurred_on, a.description, a.amount, a.tax_rate_bp
 		FROM fee_accruals a
 		WHERE a.contract_id = ANY($1) AND a.invoice_id IS NULL AND a.occurred_on < $2
 		  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.contract_id = a.contract_id AND i.billing_month = $3)
-		ORDER BY a.contract_id, a.occurred_on, a.id
-		FOR UPDATE OF a`, contracts, end, month)
+		ORDER BY a.contract_id, a.occurred_on, a.id`, contracts, end, month)
 	if err != nil {
 		return nil, err
 	}

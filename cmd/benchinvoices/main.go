@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,7 +74,7 @@ func run(ctx context.Context) error {
 	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
 		return err
 	}
-	first, err := timeJob(ctx, *bin, dbURL)
+	first, firstCPU, err := timeJob(ctx, db, *bin, dbURL)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func run(ctx context.Context) error {
 	var invoices, lines int
 	db.Pool.QueryRow(ctx, `SELECT summary FROM job_runs WHERE job = 'monthly-invoices' ORDER BY id DESC LIMIT 1`).Scan(&summary)
 	db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM invoice_lines)`).Scan(&invoices, &lines)
-	second, err := timeJob(ctx, *bin, dbURL)
+	second, _, err := timeJob(ctx, db, *bin, dbURL)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,8 @@ func run(ctx context.Context) error {
 	if first > *target {
 		verdict = "MISSED"
 	}
-	fmt.Printf("monthly-invoices: %s (target %s: %s) — %d invoices, %d lines\n  summary: %s\n", since0(first), *target, verdict, invoices, lines, summary)
+	fmt.Printf("monthly-invoices: %s (target %s: %s) — %d invoices, %d lines; CPU (job + its PostgreSQL backends) %s\n  summary: %s\n",
+		since0(first), *target, verdict, invoices, lines, since0(firstCPU), summary)
 	fmt.Printf("rerun (month already invoiced): %s\n", since0(second))
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Printf("load average (1, 5, 15 min): %s\n", strings.Join(strings.Fields(string(b))[:3], " "))
@@ -100,15 +102,57 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-func timeJob(ctx context.Context, bin, dbURL string) (time.Duration, error) {
+// timeJob runs the job and returns its wall time and the CPU it cost: the
+// process's own and that of the PostgreSQL backends it used (read from the
+// postmaster's reaped-children counters when the server is local, so the
+// figure does not depend on how busy the machine is).
+func timeJob(ctx context.Context, db *postgres.DB, bin, dbURL string) (wall, cpu time.Duration, err error) {
+	postmaster := postmasterPID(ctx, db)
+	before := childrenCPU(postmaster)
 	cmd := exec.CommandContext(ctx, bin, "job", "run", "monthly-invoices")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "CAREMATCH_LOG_FORMAT=json", "CAREMATCH_INVOICE_REGISTRATION=T1234567890123")
 	t0 := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("job run: %w\n%s", err, out)
+		return 0, 0, fmt.Errorf("job run: %w\n%s", err, out)
 	}
-	return time.Since(t0), nil
+	wall = time.Since(t0)
+	cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if postmaster > 0 {
+		time.Sleep(500 * time.Millisecond) // the job's backends exit and are reaped
+		cpu += childrenCPU(postmaster) - before
+	}
+	return wall, cpu, nil
+}
+
+// postmasterPID is the local server's postmaster (0 when not on this host).
+func postmasterPID(ctx context.Context, db *postgres.DB) int {
+	var pid int
+	if err := db.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// childrenCPU is cutime + cstime of a process (its reaped children).
+func childrenCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	cu, _ := strconv.ParseInt(f[13], 10, 64)
+	cs, _ := strconv.ParseInt(f[14], 10, 64)
+	return time.Duration(cu+cs) * time.Second / 100 // clock ticks (USER_HZ = 100)
 }
 
 func since(t time.Time) string { return since0(time.Since(t)) }
