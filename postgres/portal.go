@@ -39,13 +39,16 @@ func (db *DB) MayActFor(ctx context.Context, userID, facilityID int64) (bool, er
 
 // FacilityOverviews lists the facilities the user is linked to, by name,
 // with their vacancy figures and what waits for their staff: referrals
-// not yet answered, tours whose proposed slots wait for the facility.
+// not yet answered, tours whose proposed slots wait for the facility,
+// invoices of their contract not yet paid.
 func (db *DB) FacilityOverviews(ctx context.Context, userID int64) ([]facility.Overview, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT f.id, f.type, f.name, f.address, f.updated_at,
 		       count(v.room_type)::int, COALESCE(sum(v.available), 0)::int, max(v.confirmed_at),
 		       (SELECT count(*) FROM referrals r WHERE r.facility_id = f.id AND r.status = 'sent')::int,
-		       (SELECT count(*) FROM tours t WHERE t.facility_id = f.id AND t.status = 'proposed')::int
+		       (SELECT count(*) FROM tours t WHERE t.facility_id = f.id AND t.status = 'proposed')::int,
+		       (SELECT count(*) FROM invoices i JOIN contract_facilities cf ON cf.contract_id = i.contract_id
+		         WHERE cf.facility_id = f.id AND i.paid_on IS NULL)::int
 		  FROM staff_facilities sf
 		  JOIN facilities f ON f.id = sf.facility_id
 		  LEFT JOIN facility_vacancies v ON v.facility_id = f.id
@@ -62,7 +65,7 @@ func (db *DB) FacilityOverviews(ctx context.Context, userID int64) ([]facility.O
 		var typ string
 		var confirmed *time.Time
 		if err := rows.Scan(&o.ID, &typ, &o.Name, &o.Address, &o.UpdatedAt, &o.RoomTypes, &o.AvailableRooms, &confirmed,
-			&o.NewReferrals, &o.TourRequests); err != nil {
+			&o.NewReferrals, &o.TourRequests, &o.OpenInvoices); err != nil {
 			return nil, fmt.Errorf("facility overviews: %w", err)
 		}
 		o.Type = facility.Type(typ)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -287,6 +288,29 @@ func TestFacilityOverviews(t *testing.T) {
 	if len(list) != 1 || list[0].ID != f.ID || list[0].RoomTypes != 2 || list[0].AvailableRooms != 3 ||
 		!list[0].VacancyConfirmedAt.Equal(f.VacancyConfirmedAt()) || list[0].Name != f.Name {
 		t.Fatalf("overviews: %+v", list)
+	}
+	if list[0].OpenInvoices != 0 {
+		t.Errorf("open invoices %d before any", list[0].OpenInvoices)
+	}
+	// An unpaid and a paid invoice of the facility's contract.
+	var contract int64
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO contracts (name, scope, idempotency_key) VALUES ('契約', 'facility', $1) RETURNING id`, formKey()).Scan(&contract); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO contract_facilities (contract_id, facility_id) VALUES ($1, $2)`, contract, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i, paid := range []any{nil, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)} {
+		if _, err := db.Pool.Exec(ctx, `
+			INSERT INTO invoices (number, year, seq, contract_id, billing_month, issued_on, due_on, issuer_name, issuer_registration,
+			                      recipient_name, recipient_address, net_standard, tax_standard, net_exempt, total, paid_on)
+			VALUES ($1, 2026, $2, $3, $4, '2026-11-30', '2026-12-31', 'ケアマッチ', 'T1234567890123', '施設', '東京都', 100, 10, 0, 110, $5)`,
+			fmt.Sprintf("2026-%04d", i+1), i+1, contract, time.Date(2026, time.Month(10+i), 1, 0, 0, 0, 0, time.UTC), paid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, err = db.FacilityOverviews(ctx, uid); err != nil || list[0].OpenInvoices != 1 {
+		t.Errorf("open invoices: %+v %v", list, err)
 	}
 	if !list[0].VacancyStale(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || list[0].VacancyStale(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)) {
 		t.Error("staleness")
