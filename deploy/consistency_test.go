@@ -200,6 +200,7 @@ func TestComposeSetsOnlyVariablesTheBinaryReads(t *testing.T) {
 		switch {
 		case strings.TrimSpace(line) == "environment: &app-env":
 			in = true
+		case in && strings.HasPrefix(strings.TrimSpace(line), "#"): // a comment inside the block
 		case in && strings.HasPrefix(line, "    ") && strings.Contains(line, ":"):
 			name := strings.TrimSpace(strings.SplitN(line, ":", 2)[0])
 			seen++
