@@ -138,6 +138,30 @@ func (a *answers) observe(route string, status int, at time.Time, err error) {
 	a.all = append(a.all, answer{route, status, at, err})
 }
 
+// waitFor waits (up to a minute) until n answers, and accepted forms
+// (303 to a POST) of them, were seen.
+func (a *answers) waitFor(t *testing.T, n, accepted int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		a.mu.Lock()
+		got, acc := len(a.all), 0
+		for _, x := range a.all {
+			if x.status == http.StatusSeeOther && strings.HasPrefix(x.route, "POST /") {
+				acc++
+			}
+		}
+		a.mu.Unlock()
+		if got >= n && acc >= accepted {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the workload did not get going: %d answers, %d accepted forms", got, acc)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (a *answers) between(from, to time.Time) []answer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -191,7 +215,10 @@ func TestDatabaseStoppedUnderLoad(t *testing.T) {
 	loaded := make(chan done, 1)
 	go func() { r, err := load.Run(context.Background(), cfg); loaded <- done{r, err} }()
 
-	time.Sleep(warm)
+	// The staff sign in first (argon2, slow on a busy machine): the
+	// outage starts once the traffic has run for the warm-up.
+	seen.waitFor(t, 20, 0)
+	time.Sleep(warm - time.Second)
 	down := time.Now()
 	pgcluster("stop", dir)
 	t.Logf("PostgreSQL stopped for %s", outage)
@@ -486,7 +513,8 @@ func TestSIGTERMUnderMixedLoad(t *testing.T) {
 			}
 		}
 	}()
-	cfg.Base, cfg.Rate, cfg.Duration = p.base, 40, time.Minute
+	var seen answers
+	cfg.Base, cfg.Rate, cfg.Duration, cfg.Observe = p.base, 40, 2*time.Minute, seen.observe
 	loaded := make(chan *load.Result, 1)
 	go func() {
 		r, err := load.Run(ctx, cfg)
@@ -495,7 +523,7 @@ func TestSIGTERMUnderMixedLoad(t *testing.T) {
 		}
 		loaded <- r
 	}()
-	time.Sleep(6 * time.Second)
+	seen.waitFor(t, 150, 1) // forms being sent, consultants at work
 	term := time.Now()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
