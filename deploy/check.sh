@@ -61,7 +61,7 @@ else
     echo "$OPENTOFU_VERSION" >"$cache/bin/tofu.version"
   fi
 fi
-"$TF" version | head -1
+"$TF" version 2>/dev/null | sed -n 1p # sed reads to the end: head would close the pipe early and pipefail would turn SIGPIPE into a failure
 
 if [ "$(cat "$cache/bin/tflint.version" 2>/dev/null)" != "$TFLINT_VERSION" ]; then
   echo "building tflint $TFLINT_VERSION"
