@@ -51,3 +51,17 @@ func TestShortLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaksFindsEveryForm: a value is found raw, query-escaped or
+// path-escaped anywhere in the log, and a value not there is not reported.
+func TestLeaksFindsEveryForm(t *testing.T) {
+	logs := `{"msg":"request","q":"name=%E5%B1%B1%E7%94%B0"}` + "\n" + `{"note":"09012345678 at end"}` + "\n" + `{"path":"/x/a%20b@example.jp"}`
+	got := leaks(logs, []string{"山田", "09012345678", "a b@example.jp", "鈴木一郎", "09099999999"})
+	want := []string{"山田", "09012345678", "a b@example.jp"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("leaks = %q, want %q", got, want)
+	}
+	if got := leaks(logs, nil); len(got) != 0 {
+		t.Errorf("no values: %q", got)
+	}
+}
