@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,7 +61,11 @@ type Var struct {
 	set      func(c *Config, v string) error
 }
 
-var vars = []Var{
+// vars is every variable the binary reads, in the README's order: the core
+// ones, then mail, jobs and invoices (each group declared beside its fields).
+var vars = slices.Concat(coreVars, mailVars, jobVars, invoiceVars)
+
+var coreVars = []Var{
 	{Name: "DATABASE_URL", Meaning: "PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=…)", Required: true, Secret: true,
 		set: func(c *Config, v string) error {
 			u, err := url.Parse(v)
@@ -181,8 +186,6 @@ var jobVars = []Var{
 		}},
 }
 
-func init() { vars = append(append(vars, mailVars...), jobVars...) }
-
 func days(v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
@@ -206,8 +209,6 @@ var invoiceVars = []Var{
 			return nil
 		}},
 }
-
-func init() { vars = append(vars, invoiceVars...) }
 
 func registrationNumber(v string) bool {
 	if len(v) != 14 || v[0] != 'T' {
